@@ -1,0 +1,101 @@
+# rcp-entropy tools.  See README.md; the contract is SPEC §0.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNFLAGS = -Wall -Wextra -Werror
+ALL_CPPFLAGS = -Iinclude -D_FILE_OFFSET_BITS=64 $(CPPFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARNFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
+
+# make check SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer.
+ifeq ($(SANITIZE),1)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+ALL_CFLAGS += $(SANFLAGS)
+ALL_LDFLAGS += $(SANFLAGS)
+endif
+
+# One pkg-config call per dependency, each only where it is used.
+CRYPTO_CFLAGS := $(shell pkg-config --cflags libcrypto 2>/dev/null)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+QUIC_CFLAGS := $(shell pkg-config --cflags libngtcp2 libngtcp2_crypto_gnutls gnutls 2>/dev/null)
+QUIC_LIBS := $(shell pkg-config --libs libngtcp2 libngtcp2_crypto_gnutls gnutls 2>/dev/null)
+SSH_CFLAGS := $(shell pkg-config --cflags libssh 2>/dev/null)
+SSH_LIBS := $(shell pkg-config --libs libssh 2>/dev/null || echo -lssh)
+ALL_CPPFLAGS += $(CRYPTO_CFLAGS) $(QUIC_CFLAGS) $(SSH_CFLAGS)
+
+# lib/ modules by file prefix: cbc* (libcrypto), quic* (ngtcp2 + GnuTLS),
+# ssh* (libssh); everything else is the core every program links.
+CBC_SRCS := $(wildcard lib/cbc*.c)
+QUIC_SRCS := $(wildcard lib/quic*.c)
+SSH_SRCS := $(wildcard lib/ssh*.c)
+CORE_SRCS := $(filter-out $(CBC_SRCS) $(QUIC_SRCS) $(SSH_SRCS),$(wildcard lib/*.c))
+obj = $(patsubst %.c,build/%.o,$(1))
+
+PROGS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
+BINS := $(addprefix bin/,$(PROGS))
+MANS := $(wildcard man/*.1)
+
+# What each program links beyond the core.
+CBC_PROGS := aescbc-enc aescbc-dec aescbc-keygen
+QUIC_PROGS := rcp-quic-send rcp-quic-recv
+SSH_PROGS := rcp-launch
+$(addprefix bin/,$(CBC_PROGS)): MOD_OBJS = $(call obj,$(CBC_SRCS))
+$(addprefix bin/,$(CBC_PROGS)): MOD_LIBS = $(CRYPTO_LIBS) -lpthread
+$(addprefix bin/,$(QUIC_PROGS)): MOD_OBJS = $(call obj,$(QUIC_SRCS))
+$(addprefix bin/,$(QUIC_PROGS)): MOD_LIBS = $(QUIC_LIBS)
+$(addprefix bin/,$(SSH_PROGS)): MOD_OBJS = $(call obj,$(QUIC_SRCS) $(SSH_SRCS))
+$(addprefix bin/,$(SSH_PROGS)): MOD_LIBS = $(SSH_LIBS) $(QUIC_LIBS)
+
+all: $(BINS)
+
+# Rebuild everything when the compiler flags change (SANITIZE=1 and back).
+FLAGS_STAMP = build/flags.stamp
+FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+$(shell mkdir -p build; \
+	[ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
+	echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+
+build/%.o: %.c $(wildcard include/*.h) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+bin/%: build/cmd/%.o $(call obj,$(CORE_SRCS)) $$(MOD_OBJS)
+	@mkdir -p bin
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MOD_LIBS) $(LDLIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+# BATS_ARGS lets one run a subset: make check BATS_ARGS=t/frame.bats
+BATS_ARGS ?= t/
+check: all
+	LANG=C bats $(BATS_ARGS)
+
+lint-man:
+	mandoc -T lint -W warning $(MANS)
+
+bench: all
+	@sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)
+	install -m 0644 $(wildcard completions/bash/*) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(wildcard completions/zsh/_*) $(DESTDIR)$(ZSHCOMPDIR)
+
+clean:
+	rm -rf bin build
+
+.PHONY: all deps check lint-man bench install clean

@@ -1,0 +1,167 @@
+/*
+ * entropy-frame: wrap a file or a pipe in the entropy reconciliation
+ * stream of the Dynomite engine (SPEC §2, §3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "frame.h"
+#include "io.h"
+#include "parse.h"
+#include "progress.h"
+#include "rcp.h"
+
+static void __attribute__((noreturn))
+usage(const char *reason)
+{
+	if (reason != NULL)
+		diag_warnx("%s", reason);
+	fprintf(reason != NULL ? stderr : stdout,
+	    "usage: entropy-frame [-b SIZE] [-H SIZE] [-c SIZE] "
+	    "[--magic seed|dynomite]\n"
+	    "                     [-s BYTES] [--progress] [FILE]\n");
+	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+}
+
+static uint32_t
+option_size(int opt, const char *arg, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+
+	if (parse_size(arg, min, max, &v) != 0)
+		diag_die(EXIT_USAGE, "-%c %s: must be %" PRIu64 "..%" PRIu64,
+		    opt, arg, min, max);
+	return (uint32_t)v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "buffer-size", required_argument, NULL, 'b' },
+		{ "header-size", required_argument, NULL, 'H' },
+		{ "cipher-size", required_argument, NULL, 'c' },
+		{ "magic", required_argument, NULL, 'm' },
+		{ "size", required_argument, NULL, 's' },
+		{ "progress", no_argument, NULL, 'P' },
+		CLI_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct frame_header h = {
+		.magic = FRAME_MAGIC,
+		.command = FRAME_CMD_SEND,
+		.header_size = FRAME_HEADER_DEFAULT,
+		.buffer_size = FRAME_BUFFER_DEFAULT,
+	};
+	unsigned char hdr[FRAME_NEG_LEN + FRAME_HEADER_MAX];
+	struct rcp_error e;
+	struct progress prog;
+	const char *input = NULL;
+	uint64_t declared = 0, len = 0;
+	int have_declared = 0, have_cipher = 0, want_progress = 0;
+	int ch, in_fd = STDIN_FILENO;
+
+	diag_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "b:H:c:s:hV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			h.buffer_size = option_size('b', optarg, 1,
+			    FRAME_BUFFER_MAX - 1);
+			break;
+		case 'H':
+			h.header_size = option_size('H', optarg,
+			    FRAME_HEADER_MIN, FRAME_HEADER_MAX);
+			break;
+		case 'c':
+			h.cipher_size = option_size('c', optarg, 2,
+			    FRAME_CIPHER_MAX);
+			have_cipher = 1;
+			break;
+		case 'm':
+			if (strcmp(optarg, "seed") == 0)
+				h.magic = FRAME_MAGIC;
+			else if (strcmp(optarg, "dynomite") == 0)
+				h.magic = FRAME_MAGIC_DYNOMITE;
+			else
+				usage("--magic: must be seed or dynomite");
+			break;
+		case 's':
+			if (parse_size(optarg, 0, FRAME_TOTAL_MAX,
+			    &declared) != 0)
+				diag_die(EXIT_USAGE, "-s %s: must be 0..%u",
+				    optarg, FRAME_TOTAL_MAX);
+			have_declared = 1;
+			break;
+		case 'P':
+			want_progress = 1;
+			break;
+		case 'h':
+			usage(NULL);
+		case 'V':
+			diag_version();
+		default:
+			usage("unknown option");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage("at most one FILE");
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
+		input = argv[0];
+	if (!have_cipher)
+		h.cipher_size = frame_default_cipher_size(h.buffer_size);
+	if (have_cipher && h.cipher_size <= h.buffer_size)
+		diag_die(EXIT_USAGE, "-c %" PRIu32 ": must be greater than "
+		    "-b %" PRIu32, h.cipher_size, h.buffer_size);
+	if (frame_check_sizes(h.header_size, h.buffer_size, h.cipher_size,
+	    &e) != 0)
+		diag_die_error(&e);
+
+	/* A closed output pipe is reported as an error, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (input != NULL &&
+	    (in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0)
+		diag_die(EXIT_FAIL, "%s: %s", input, strerror(errno));
+
+	/* total_len goes out first, so it must be known now. */
+	if (have_declared) {
+		len = declared;
+	} else if (!io_regular_size(in_fd, &len)) {
+		int spool_fd;
+		if (frame_spool(in_fd, &spool_fd, &len, &e) != 0)
+			diag_die_error(&e);
+		in_fd = spool_fd;
+	}
+	if (len > FRAME_TOTAL_MAX)
+		diag_die(EXIT_DATA, "%s: %" PRIu64 " bytes: over the format's "
+		    "limit of %u bytes", input ? input : "stdin", len,
+		    FRAME_TOTAL_MAX);
+	h.total_len = (uint32_t)len;
+	h.encrypted = 0;
+
+	io_grow_pipe(STDOUT_FILENO, FRAME_READ_BUF);
+	io_grow_pipe(in_fd, FRAME_READ_BUF);
+	progress_init(&prog, want_progress, 1, len);
+	if (io_write_full(STDOUT_FILENO, hdr, frame_encode_headers(&h,
+	    hdr)) != 0)
+		diag_die(EXIT_FAIL, "write error: %s", strerror(errno));
+	if (frame_write_chunks(in_fd, STDOUT_FILENO, h.buffer_size,
+	    h.total_len, &prog, &e) != 0) {
+		progress_finish(&prog);
+		if (input != NULL)
+			diag_die(e.status, "%s: %s", input, e.msg);
+		diag_die_error(&e);
+	}
+	progress_finish(&prog);
+	return EXIT_OK;
+}

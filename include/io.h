@@ -1,0 +1,41 @@
+/*
+ * io.h: reads and writes that survive short transfers and EINTR.  Every
+ * program moves its bytes through these, so the retry logic lives once.
+ */
+#ifndef RCP_IO_H
+#define RCP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/*
+ * Reads until n bytes arrived or EOF.  Returns the number of bytes read
+ * (less than n only at EOF), or -1 with errno set.
+ */
+ssize_t io_read_full(int fd, void *buf, size_t n);
+
+/* Reads at most n bytes, retrying EINTR.  Returns bytes, 0 at EOF, -1. */
+ssize_t io_read_some(int fd, void *buf, size_t n);
+
+/* Writes all n bytes.  Returns 0, or -1 with errno set (EPIPE included). */
+int io_write_full(int fd, const void *buf, size_t n);
+
+/*
+ * Writes every byte described by iov[0..iovcnt).  The array is modified
+ * as partial writes advance through it.  Returns 0, or -1 with errno set.
+ */
+int io_writev_full(int fd, struct iovec *iov, int iovcnt);
+
+/*
+ * Asks the kernel for a larger pipe buffer when fd is a pipe; a quiet
+ * no-op otherwise.  Fewer, larger transfers per system call is the
+ * cheapest throughput win on these machines.
+ */
+void io_grow_pipe(int fd, size_t want);
+
+/* True when fd is a regular file; *size_out receives its size. */
+int io_regular_size(int fd, uint64_t *size_out);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * parse.h: strict number parsing for options.
+ */
+#ifndef RCP_PARSE_H
+#define RCP_PARSE_H
+
+#include <stdint.h>
+
+/*
+ * Parses a byte count with an optional binary suffix (K, M, G; also KiB,
+ * MiB, GiB) and checks min <= value <= max.  Returns 0, or -1 with
+ * errno EINVAL (not a size) or ERANGE (out of bounds).
+ */
+int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Plain decimal integer, no suffix, min <= value <= max.  As above. */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+#endif

@@ -1,0 +1,134 @@
+/* diag.c: error records for library code, err(3)-style output for main. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rcp.h"
+
+static const char *progname = "rcp";
+
+static int
+error_vset(struct rcp_error *e, int status, int errnum, const char *fmt,
+    va_list ap)
+{
+	if (e == NULL)
+		return -1;
+	e->status = status;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	if (errnum != 0) {
+		size_t len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, ": %s",
+		    strerror(errnum));
+	}
+	return -1;
+}
+
+int
+error_set(struct rcp_error *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vset(e, status, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+error_set_errno(struct rcp_error *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	error_vset(e, status, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return -1;
+}
+
+void
+diag_init(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	progname = slash != NULL ? slash + 1 : argv0;
+}
+
+const char *
+diag_progname(void)
+{
+	return progname;
+}
+
+static void
+diag_vprint(int errnum, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	/* One write per diagnostic keeps lines whole when stderr is shared. */
+	n = snprintf(line, sizeof(line), "%s: ", progname);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (errnum != 0) {
+		size_t len = strlen(line);
+		snprintf(line + len, sizeof(line) - len, ": %s",
+		    strerror(errnum));
+	}
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+}
+
+void
+diag_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vprint(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+diag_warn(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	diag_vprint(saved, fmt, ap);
+	va_end(ap);
+}
+
+void
+diag_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vprint(0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+diag_die_error(const struct rcp_error *e)
+{
+	diag_die(e->status, "%s", e->msg);
+}
+
+void
+diag_version(void)
+{
+	printf("%s %s\n", progname, RCP_VERSION);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(EXIT_FAIL);
+	exit(EXIT_OK);
+}

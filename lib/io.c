@@ -1,0 +1,109 @@
+/* io.c: short transfers and EINTR, handled once for the whole suite. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "io.h"
+
+ssize_t
+io_read_full(int fd, void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t
+io_read_some(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+int
+io_write_full(int fd, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+io_writev_full(int fd, struct iovec *iov, int iovcnt)
+{
+	while (iovcnt > 0) {
+		int batch = iovcnt < IOV_MAX ? iovcnt : IOV_MAX;
+		ssize_t w = writev(fd, iov, batch);
+		size_t left;
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		left = (size_t)w;
+		/* Skip the vectors written whole, trim the first partial one. */
+		while (iovcnt > 0 && left >= iov->iov_len) {
+			left -= iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + left;
+			iov->iov_len -= left;
+		}
+	}
+	return 0;
+}
+
+void
+io_grow_pipe(int fd, size_t want)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		int cur = fcntl(fd, F_GETPIPE_SZ);
+		if (cur >= 0 && (size_t)cur < want)
+			(void)fcntl(fd, F_SETPIPE_SZ, (int)want);
+	}
+}
+
+int
+io_regular_size(int fd, uint64_t *size_out)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	*size_out = (uint64_t)st.st_size;
+	return 1;
+}
