@@ -1,0 +1,31 @@
+# Loaded by every t/*.bats: puts the in-tree programs first on PATH, loads
+# the bats helper libraries, and gives each test a private temp dir.
+export LANG=C LC_ALL=C
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+export TOP
+export PATH="$TOP/bin:$PATH"
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+# Per-test scratch space, removed by bats when the test ends.
+setup_tmp() {
+	T="$BATS_TEST_TMPDIR"
+	export T
+}
+
+# random_file PATH BYTES: reproducible pseudo-random content.
+random_file() {
+	head -c "$2" /dev/urandom >"$1"
+}
+
+# hexdump_of FILE: one hex byte pair per line group, for diff -u.
+hexdump_of() {
+	xxd -p "$1"
+}
+
+# run_pipe 'CMD': runs a shell pipeline with pipefail, for `run`.
+run_pipe() {
+	run bash -o pipefail -c "$1"
+}
