@@ -1,6 +1,7 @@
 # rcp-entropy tools.  See README.md; the contract is SPEC §0.
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.SECONDARY:
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

@@ -113,6 +113,7 @@ main(int argc, char *argv[])
 		if (rc != 0)
 			diag_die_error(&e);
 		print_inspection(&reader);
+		frame_reader_free(&reader);
 		if (fflush(stdout) != 0 || ferror(stdout))
 			diag_die(EXIT_FAIL, "write error: stdout");
 		return EXIT_OK;

@@ -34,10 +34,11 @@ setup() { setup_tmp; }
 
 @test "--magic dynomite writes 64640001 in decimal (0x03da5401)" {
 	printf 'x' >"$T/in"
-	run bash -c "entropy-frame --magic dynomite '$T/in' | head -c 4 | xxd -p"
-	assert_success
+	entropy-frame --magic dynomite "$T/in" >"$T/s"
+	run bash -c "head -c 4 '$T/s' | xxd -p"
 	assert_output '03da5401'
-	run bash -c "entropy-frame --magic seed '$T/in' | head -c 4 | xxd -p"
+	entropy-frame --magic seed "$T/in" >"$T/s"
+	run bash -c "head -c 4 '$T/s' | xxd -p"
 	assert_output '64640001'
 }
 
@@ -125,7 +126,7 @@ setup() { setup_tmp; }
 
 @test "input of exactly 4294967294 bytes is accepted (header check only)" {
 	truncate -s 4294967294 "$T/big" || skip "no sparse files here"
-	run bash -c "entropy-frame -b 5242879 '$T/big' | head -c 28 | xxd -p | tr -d '\n'"
+	run bash -c "entropy-frame -b 5242879 '$T/big' 2>/dev/null | head -c 28 | xxd -p | tr -d '\n'"
 	assert_success
 	assert_output --partial 'fffffffe00000000'
 }
