@@ -8,7 +8,8 @@ set -eu
 base_pkgs="build-essential pkg-config libssl-dev openssl libgnutls28-dev
 libssh-dev bats bats-support bats-assert bats-file openssh-server
 openssh-client redis-server redis-tools nftables iproute2 mandoc valgrind
-xxd time procps hyperfine"
+xxd time procps hyperfine bc
+zsh bash-completion"
 # Packages that must come from backports on Debian 12 (ngtcp2 >= 1.x).
 quic_pkgs="libngtcp2-dev libngtcp2-crypto-gnutls-dev"
 

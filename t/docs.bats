@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# Every program has a lint-clean man page and bash + zsh completions that
+# offer every long option its man page documents.
+
+load test_helper
+
+setup() { setup_tmp; }
+
+programs() {
+	for src in "$TOP"/cmd/*.c; do basename "$src" .c; done
+}
+
+# long_options PROG: the --options its man page documents (.Op and .It
+# lines; options of other programs named in prose do not count).
+long_options() {
+	grep -E '^\.(It|Op) ' "$TOP/man/$1.1" | grep -o 'Fl Fl [a-z][a-z0-9-]*' |
+		awk '{ print "--" $3 }' | sort -u
+}
+
+@test "every program has a man page that mandoc lints clean" {
+	for p in $(programs); do
+		assert_file_exists "$TOP/man/$p.1"
+		run mandoc -T lint -W warning "$TOP/man/$p.1"
+		assert_success
+		assert_output ''
+	done
+}
+
+@test "every program's -h matches the man page's name and exits 0" {
+	for p in $(programs); do
+		run "$p" -h
+		assert_success
+		assert_output --partial "usage: $p"
+		run "$p" --version
+		assert_success
+		assert_output --regexp "^$p [0-9]+\.[0-9]+\.[0-9]+$"
+	done
+}
+
+@test "bash completion offers every documented long option" {
+	[ -r /usr/share/bash-completion/bash_completion ] ||
+		skip "bash-completion is not installed"
+	for p in $(programs); do
+		f="$TOP/completions/bash/$p"
+		assert_file_exists "$f"
+		fn=$(bash -c ". /usr/share/bash-completion/bash_completion; . '$f'; complete -p '$p'" |
+			sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+		[ -n "$fn" ] || { echo "$p: no completion function"; false; }
+		offered=$(bash -c ". /usr/share/bash-completion/bash_completion; . '$f'
+			COMP_WORDS=('$p' --); COMP_CWORD=1; COMP_LINE='$p --'; COMP_POINT=\${#COMP_LINE}
+			$fn '$p' -- '$p'; printf '%s\n' \"\${COMPREPLY[@]}\"")
+		for opt in $(long_options "$p"); do
+			grep -qx -- "$opt" <<<"$offered" ||
+				{ echo "$p: bash completion lacks $opt"; false; }
+		done
+	done
+}
+
+@test "zsh completion parses and names every documented long option" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	for p in $(programs); do
+		f="$TOP/completions/zsh/_$p"
+		assert_file_exists "$f"
+		run zsh -n "$f"
+		assert_success
+		head -1 "$f" | grep -qx "#compdef $p"
+		for opt in $(long_options "$p"); do
+			grep -q -- "$opt" "$f" ||
+				{ echo "$p: zsh completion lacks $opt"; false; }
+		done
+	done
+}
