@@ -84,6 +84,9 @@ BATS_ARGS ?= t/
 check: deps all
 	LANG=C bats $(BATS_ARGS)
 
+demo: deps all
+	@bash demo/demo.sh
+
 lint-man:
 	mandoc -T lint -W warning $(MANS)
 
@@ -101,4 +104,4 @@ install: all
 clean:
 	rm -rf bin build
 
-.PHONY: all deps check lint-man bench install clean
+.PHONY: all deps check demo lint-man bench install clean

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# make demo (SPEC §8): a real Redis snapshot carried end to end on this
+# machine, first through the pipeline of filters, then via rcp-launch
+# against a throwaway sshd.  Narrates each step; cleans up everything it
+# started, also on failure or interrupt, and then says which step failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOP=$PWD
+export PATH="$TOP/bin:$PATH"
+KEYS=${DEMO_KEYS:-40000}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rcp-demo.XXXXXX")
+pids=()
+step="setting up"
+
+cleanup() {
+	local rc=$?
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$work"
+	if [ "$rc" -ne 0 ]; then
+		echo "demo: FAILED while $step (status $rc)" >&2
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say() { printf '==> %s\n' "$*"; }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 40000))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+	return 1
+}
+
+now() { date +%s.%N; }
+rate() { # rate BYTES T0 T1
+	echo "$1 $2 $3" | awk '{ s = $3 - $2; printf "%.2f s, %.1f MiB/s", s, $1 / 1048576 / (s > 0 ? s : 1e-9) }'
+}
+
+# start_redis NAME DIR [FILE]: a redis-server on a free loopback port.
+start_redis() {
+	local name=$1 dir=$2 port
+	port=$(free_port)
+	mkdir -p "$dir"
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
+		--dbfilename dump.rdb --save '' --appendonly no --daemonize no \
+		--logfile "$work/$name.log" &
+	pids+=($!)
+	for _ in $(seq 100); do
+		redis-cli -p "$port" ping >/dev/null 2>&1 && { echo "$port"; return; }
+		sleep 0.1
+	done
+	echo "redis-server $name did not start; see its log:" >&2
+	cat "$work/$name.log" >&2
+	return 1
+}
+
+# fingerprint PORT: what both servers must agree on.
+fingerprint() {
+	echo "keys=$(redis-cli -p "$1" dbsize) digest=$(redis-cli -p "$1" debug digest)"
+}
+
+step="starting the source redis-server"
+src_port=$(start_redis source "$work/source")
+say "source redis-server on 127.0.0.1:$src_port"
+
+step="writing the data set"
+{
+	for ((i = 0; i < KEYS / 4; i++)); do
+		printf 'SET str:%d value-%d-%s\r\n' "$i" "$i" "$RANDOM$RANDOM"
+		printf 'HSET hash:%d name user%d age %d city c%d\r\n' "$i" "$i" $((i % 90)) $((i % 17))
+		printf 'RPUSH list:%d a%d b%d c%d\r\n' "$i" "$i" "$RANDOM" "$i"
+		printf 'SADD set:%d m%d n%d o%d\r\n' "$i" "$i" "$RANDOM" $((i * 7))
+	done
+} | redis-cli -p "$src_port" --pipe >/dev/null
+say "wrote $(redis-cli -p "$src_port" dbsize) keys (strings, hashes, lists, sets)"
+
+step="taking the snapshot (BGSAVE)"
+redis-cli -p "$src_port" bgsave >/dev/null
+for _ in $(seq 300); do
+	redis-cli -p "$src_port" info persistence | grep -q 'rdb_bgsave_in_progress:0' &&
+		[ -s "$work/source/dump.rdb" ] && break
+	sleep 0.1
+done
+dump="$work/source/dump.rdb"
+size=$(stat -c %s "$dump")
+say "BGSAVE wrote dump.rdb: $size bytes; source $(fingerprint "$src_port")"
+
+step="generating the key and IV"
+aescbc-keygen "$work/key.pem" "$work/iv.pem"
+say "fresh key and IV in $work (mode $(stat -c %a "$work/key.pem"))"
+
+step="carrying the snapshot over QUIC"
+mkdir -p "$work/restored"
+mkfifo "$work/ready"
+t0=$(now)
+entropy-frame "$dump" |
+	aescbc-enc --frames -k "$work/key.pem" -i "$work/iv.pem" |
+	rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 3>"$work/ready" &
+send_pid=$!
+pids+=("$send_pid")
+read -r tag addr pin <"$work/ready"
+[ "$tag" = RCP_QUIC ]
+say "sender listening on $addr, certificate $pin"
+rcp-quic-recv --connect "$addr" --pin "$pin" |
+	aescbc-dec --frames -k "$work/key.pem" -i "$work/iv.pem" |
+	entropy-unframe -o "$work/restored/dump.rdb"
+wait "$send_pid"
+t1=$(now)
+say "entropy-frame | aescbc-enc --frames | rcp-quic-send -> rcp-quic-recv |" \
+	"aescbc-dec --frames | entropy-unframe -o: $size bytes in $(rate "$size" "$t0" "$t1")"
+
+step="loading the restored snapshot"
+dst_port=$(start_redis restored "$work/restored")
+want=$(fingerprint "$src_port")
+got=$(fingerprint "$dst_port")
+say "restored redis-server on 127.0.0.1:$dst_port: $got"
+[ "$want" = "$got" ] || { echo "demo: data differ: $want vs $got" >&2; exit 1; }
+say "same keys and same DEBUG DIGEST: the snapshot arrived intact"
+
+step="starting a throwaway sshd"
+ssh_port=$(free_port)
+mkdir -p "$work/ssh" "$work/home/.ssh" /run/sshd 2>/dev/null || mkdir -p "$work/ssh" "$work/home/.ssh"
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$work/home/.ssh/id_ed25519"
+cp "$work/home/.ssh/id_ed25519.pub" "$work/ssh/authorized_keys"
+cat >"$work/ssh/sshd_config" <<CONF
+Port $ssh_port
+ListenAddress 127.0.0.1
+HostKey $work/ssh/host_key
+AuthorizedKeysFile $work/ssh/authorized_keys
+PidFile $work/ssh/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowUsers $(id -un)
+CONF
+/usr/sbin/sshd -D -e -f "$work/ssh/sshd_config" 2>"$work/sshd.log" &
+pids+=($!)
+for _ in $(seq 50); do
+	ss -Htln "sport = :$ssh_port" | grep -q . && break
+	sleep 0.1
+done
+printf '127.0.0.1 %s\n' "$(cut -d' ' -f1,2 "$work/ssh/host_key.pub")" |
+	sed "s/^127.0.0.1/[127.0.0.1]:$ssh_port/" >"$work/home/.ssh/known_hosts"
+say "sshd on 127.0.0.1:$ssh_port with its own host key and a demo user key (HOME=$work/home)"
+
+step="pulling the snapshot with rcp-launch"
+mkdir -p "$work/pulled"
+t0=$(now)
+HOME="$work/home" rcp-launch --pull -p "$ssh_port" --remote-bin "$TOP/bin" \
+	"$(id -un)@127.0.0.1" "entropy-frame '$dump'" |
+	entropy-unframe -o "$work/pulled/dump.rdb"
+t1=$(now)
+say "rcp-launch --pull 127.0.0.1 'entropy-frame dump.rdb' | entropy-unframe -o:" \
+	"$size bytes in $(rate "$size" "$t0" "$t1")"
+
+step="loading the pulled snapshot"
+pull_port=$(start_redis pulled "$work/pulled")
+got=$(fingerprint "$pull_port")
+say "pulled redis-server on 127.0.0.1:$pull_port: $got"
+[ "$want" = "$got" ] || { echo "demo: data differ: $want vs $got" >&2; exit 1; }
+say "same keys and same DEBUG DIGEST again"
+
+step="cleaning up"
+say "done: stopping $((${#pids[@]})) processes and removing $work"
