@@ -9,7 +9,7 @@ base_pkgs="build-essential pkg-config libssl-dev openssl libgnutls28-dev
 libssh-dev bats bats-support bats-assert bats-file openssh-server
 openssh-client redis-server redis-tools nftables iproute2 mandoc valgrind
 xxd time procps hyperfine bc
-zsh bash-completion"
+zsh bash-completion clang"
 # Packages that must come from backports on Debian 12 (ngtcp2 >= 1.x).
 quic_pkgs="libngtcp2-dev libngtcp2-crypto-gnutls-dev"
 
@@ -18,8 +18,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 
+# libFuzzer's runtime is packaged per clang version (14 on Debian 12).
+clang_major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
+fuzz_pkgs="libclang-rt-${clang_major:-14}-dev"
+
 missing=
-for p in $base_pkgs $quic_pkgs; do
+for p in $base_pkgs $quic_pkgs $fuzz_pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
 		missing="$missing $p"
 	fi
@@ -47,4 +51,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends $base_pkgs >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $backports $quic_pkgs >/dev/null
+clang_major=$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends "libclang-rt-$clang_major-dev" >/dev/null
 echo "deps: done"
