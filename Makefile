@@ -107,8 +107,9 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 BATS_ARGS ?= t/
 # Installs what is missing first (a quick no-op when all is present), so
 # that `make check` alone works on a fresh machine.
+# VALGRIND=1 runs every program the tests start under valgrind.
 check: deps all
-	LANG=C bats $(BATS_ARGS)
+	LANG=C VALGRIND=$(VALGRIND) bats $(BATS_ARGS)
 
 demo: deps all
 	@bash demo/demo.sh

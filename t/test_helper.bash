@@ -5,6 +5,27 @@ TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 export TOP
 export PATH="$TOP/bin:$PATH"
 
+# make check VALGRIND=1: every program runs under valgrind, which turns any
+# memory error or definite leak into exit status 97 (and a report on
+# stderr), so the test that ran it fails.
+if [ "${VALGRIND:-0}" = 1 ]; then
+	vgdir="$BATS_RUN_TMPDIR/valgrind-bin"
+	if [ ! -d "$vgdir" ]; then
+		mkdir -p "$vgdir.tmp"
+		for prog in "$TOP"/bin/*; do
+			cat >"$vgdir.tmp/${prog##*/}" <<VG
+#!/bin/sh
+exec valgrind -q --error-exitcode=97 --leak-check=full \\
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite \\
+	--trace-children=no "$prog" "\$@"
+VG
+			chmod +x "$vgdir.tmp/${prog##*/}"
+		done
+		mv "$vgdir.tmp" "$vgdir" 2>/dev/null || rm -rf "$vgdir.tmp"
+	fi
+	export PATH="$vgdir:$PATH"
+fi
+
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
