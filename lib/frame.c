@@ -301,12 +301,20 @@ int
 frame_truncated(struct frame_reader *r, struct rcp_error *e)
 {
 	const struct frame_header *h = &r->hdr;
+	uint32_t got = r->chunk_len - r->chunk_left;
 
+	if (h->encrypted && r->chunk_left > 0)
+		return error_set(e, EXIT_DATA, "truncated stream: encrypted "
+		    "chunk %" PRIu64 " at offset %" PRIu64 ": %" PRIu32 " of %"
+		    PRIu32 " bytes received", r->chunks, r->chunk_offset, got,
+		    r->chunk_len);
 	if (r->chunk_left > 0)
-		return error_set(e, EXIT_DATA, "truncated stream: chunk %"
-		    PRIu64 " at offset %" PRIu64 ": %" PRIu32 " of %" PRIu32
-		    " payload bytes received", r->chunks, r->chunk_offset,
-		    r->chunk_len - r->chunk_left, r->chunk_len);
+		/* A plaintext chunk is accounted whole when its length is read. */
+		return error_set(e, EXIT_DATA, "truncated stream: %" PRIu64
+		    " of %" PRIu32 " payload bytes received (chunk %" PRIu64
+		    " at offset %" PRIu64 ": %" PRIu32 " of %" PRIu32 " bytes)",
+		    r->carried - r->chunk_left, h->total_len, r->chunks,
+		    r->chunk_offset, got, r->chunk_len);
 	return error_set(e, EXIT_DATA, "truncated stream: %" PRIu64 " of %"
 	    PRIu32 " payload bytes received", r->carried, h->total_len);
 }

@@ -138,7 +138,7 @@ reject() {
 	reject "$(small_stream_hex | head -c 58)" 3 \
 		'truncated stream: length of chunk 1 at offset 28: 1 of 4 bytes received'
 	reject "$(small_stream_hex | head -c 68)" 3 \
-		'truncated stream: chunk 1 at offset 28: 2 of 4 payload bytes received'
+		'truncated stream: 2 of 10 payload bytes received (chunk 1 at offset 28: 2 of 4 bytes)'
 	reject "$(small_stream_hex | head -c 88)" 3 \
 		'truncated stream: 8 of 10 payload bytes received'
 }
