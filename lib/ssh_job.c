@@ -140,15 +140,10 @@ ssh_job_kill(struct ssh_job *j)
 	if (j->killed || j->closed)
 		return;
 	j->killed = 1;
-	if (j->pgid_sent) {
+	/* Without the group id yet, the kill is sent when it arrives
+	 * (handle_control); ssh_jobs_run keeps reading until then. */
+	if (j->pgid_sent)
 		watchdog_say(j, "kill\n");
-	} else if (j->watch != NULL && ssh_channel_is_open(j->watch)) {
-		/* No group known yet: EOF disarms the watchdog harmlessly;
-		 * closing the main channel is all we can do. */
-		ssh_channel_send_eof(j->watch);
-		if (j->ch != NULL && ssh_channel_is_open(j->ch))
-			ssh_channel_close(j->ch);
-	}
 }
 
 int

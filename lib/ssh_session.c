@@ -193,12 +193,8 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 	if (split_dest(c, t->dest, e) != 0)
 		return -1;
 	snprintf(sshdir, sizeof(sshdir), "%.1000s/.ssh", ssh_home_dir());
-	if (t->known_hosts != NULL)
-		snprintf(c->known_hosts, sizeof(c->known_hosts), "%s",
-		    t->known_hosts);
-	else
-		snprintf(c->known_hosts, sizeof(c->known_hosts),
-		    "%s/known_hosts", sshdir);
+	snprintf(c->known_hosts, sizeof(c->known_hosts), "%s/known_hosts",
+	    sshdir);
 	if (t->config != NULL)
 		snprintf(config, sizeof(config), "%s", t->config);
 	else
@@ -214,6 +210,7 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 	 */
 	if (ssh_options_set(c->s, SSH_OPTIONS_SSH_DIR, sshdir) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_HOST, c->host) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_KNOWNHOSTS, c->known_hosts) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0)
 		goto opt_fail;
 	/* The default config exists or not; -F CONFIG was checked above. */
@@ -231,8 +228,15 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 	if (t->port != 0 && ssh_options_set(c->s, SSH_OPTIONS_PORT, &t->port)
 	    < 0)
 		goto opt_fail;
-	if (ssh_options_set(c->s, SSH_OPTIONS_KNOWNHOSTS, c->known_hosts) < 0)
+	/* UserKnownHostsFile from the config stands unless overridden. */
+	if (t->known_hosts != NULL && ssh_options_set(c->s,
+	    SSH_OPTIONS_KNOWNHOSTS, t->known_hosts) < 0)
 		goto opt_fail;
+	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &user) == SSH_OK) {
+		snprintf(c->known_hosts, sizeof(c->known_hosts), "%s", user);
+		ssh_string_free_char(user);
+		user = NULL;
+	}
 	if (t->connect_timeout > 0 && ssh_options_set(c->s,
 	    SSH_OPTIONS_TIMEOUT, &t->connect_timeout) < 0)
 		goto opt_fail;

@@ -84,6 +84,8 @@ sshd_write_client_files() {
 	    HostName 127.0.0.1
 	    Port $SSHD_PORT
 	    User root
+	    IdentityFile $HOME/.ssh/id_ed25519
+	    UserKnownHostsFile $HOME/.ssh/known_hosts
 	EOF
 }
 
