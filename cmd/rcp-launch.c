@@ -193,7 +193,7 @@ main(int argc, char *argv[])
 	};
 	struct ssh_target t;
 	const char *from = NULL, *to = NULL;
-	int ch, pull = 0, push = 0;
+	int ch, pull = 0, push = 0, status;
 	uint64_t v;
 	char *command;
 
@@ -275,5 +275,7 @@ main(int argc, char *argv[])
 	catch_signals();
 	t.dest = argv[0];
 	command = join_words(argc - 1, argv + 1);
-	return run_plain(&t, command);
+	status = run_plain(&t, command);
+	free(command);
+	return status;
 }
