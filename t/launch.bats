@@ -164,6 +164,15 @@ fingerprint() {
 	assert_output 'root'
 }
 
+@test "-l wins over USER@, as in ssh" {
+	run rcp-launch -l root nosuchuser@testhost 'echo $USER'
+	assert_success
+	assert_output 'root'
+	run rcp-launch nosuchuser@testhost true
+	assert_failure 255
+	assert_output 'rcp-launch: nosuchuser@testhost: Permission denied (publickey)'
+}
+
 @test "-F CONFIG is honoured" {
 	cat >"$T/cfg" <<-EOF
 	Host other
