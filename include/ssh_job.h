@@ -1,0 +1,138 @@
+/*
+ * ssh_job.h: one remote command on an SSH connection, its stdio relayed,
+ * and a watchdog that kills it when we go away (SPEC §6).
+ *
+ * Every job runs on two session channels of the same connection:
+ *
+ *   main      the command, wrapped so that its login shell first reports
+ *             its process group ("RCP_LAUNCH pgid N" on stderr; sshd
+ *             makes each session's shell a session and group leader);
+ *   watchdog  a shell that reads that group id, then one more line from
+ *             its stdin.  "done" means the job ended normally; anything
+ *             else, or EOF (our process died, the connection dropped and
+ *             sshd closed the channel), makes it send SIGTERM to the
+ *             group, then SIGKILL a second later.
+ *
+ * OpenSSH's sshd neither kills a non-pty command when its channel closes
+ * nor (before 9.x for every request) honours "signal" requests, so the
+ * watchdog is what keeps SPEC §6's promise: every remote process gone
+ * within 5 seconds after SIGINT, SIGTERM or a dropped connection.
+ *
+ * Control lines from the remote side travel on the channel's stderr and
+ * start with a marker ("RCP_LAUNCH ", and "RCP_QUIC " for a listener's
+ * ready line); they are consumed, never relayed.  Other stderr text is
+ * relayed, prefixed with err_prefix at each line start when it is set.
+ */
+#ifndef RCP_SSH_JOB_H
+#define RCP_SSH_JOB_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+
+#include "rcp.h"
+#include "ssh_session.h"
+
+#define SSH_JOB_IO_BUF (256 * 1024)	/* stdin chunk, stdout batch */
+#define SSH_JOB_LINE_MAX 4096		/* longest stderr line held back */
+#define SSH_JOB_MARKER "RCP_LAUNCH "
+#define SSH_JOB_KILL_GRACE 4.0		/* seconds we wait after killing */
+
+struct ssh_job;
+
+/* Called for each control line (marker included, newline stripped). */
+typedef void (*ssh_job_control_fn)(struct ssh_job *j, const char *line,
+    void *arg);
+
+struct ssh_job {
+	struct ssh_conn *conn;
+	ssh_channel ch;
+	ssh_channel watch;
+	struct ssh_channel_callbacks_struct cb;
+
+	int in_fd;		/* -1: the remote stdin gets EOF at once */
+	int out_fd;		/* where the remote stdout goes */
+	int err_fd;		/* where the remote stderr goes */
+	const char *err_prefix;	/* "HOST: " or NULL */
+	int controls_pending;	/* control lines still expected on stderr */
+	ssh_job_control_fn on_control;
+	void *control_arg;
+
+	/* stdin -> channel */
+	unsigned char *inbuf;
+	size_t in_off, in_len;
+	int in_eof, in_polled, eof_sent;
+	/* channel -> stdout, stderr */
+	unsigned char *outbuf;
+	int out_broken;		/* local stdout refused (EPIPE) */
+	char line[SSH_JOB_LINE_MAX];
+	size_t line_len;
+	int at_line_start;
+
+	long pgid;		/* 0 until reported */
+	int pgid_sent, killed;
+
+	/* how it ended */
+	int closed;
+	int have_status, exit_status;
+	char exit_signal[32];	/* "TERM" etc., empty if none */
+	int lost;		/* connection failed under it */
+	char lost_msg[512];
+};
+
+/*
+ * Opens the watchdog and main channels on c and starts script (already
+ * wrapped by ssh_job_wrap) on the main one.  The job's fds and control
+ * settings must be filled in by the caller beforehand (ssh_job_init
+ * gives plain-mode defaults).  Returns 0, or -1 with SSH_EXIT_SSH.
+ */
+void ssh_job_init(struct ssh_job *j, struct ssh_conn *c);
+int ssh_job_start(struct ssh_job *j, const char *script,
+    struct rcp_error *e);
+
+/*
+ * Returns the command string for the main channel: the pgid report,
+ * a newline, then body.  Caller frees.  NULL on allocation failure.
+ */
+char *ssh_job_wrap(const char *body);
+
+/*
+ * Hooks for ssh_jobs_run: stop is polled after every wake-up (a signal
+ * handler sets it; the wait is interrupted by signals); wake_fd, when
+ * >= 0, is polled too and wake_fn called when it is readable (a thread
+ * reporting).  wake_fn returns nonzero to make the loop return early.
+ */
+struct ssh_loop {
+	volatile sig_atomic_t *stop;
+	int wake_fd;
+	int (*wake_fn)(void *arg);
+	void *wake_arg;
+};
+
+/*
+ * Runs the jobs until every main channel has closed, relaying stdio.
+ * When *stop becomes nonzero the jobs are killed through their
+ * watchdogs and the loop waits up to SSH_JOB_KILL_GRACE seconds for
+ * their channels to close.  Returns 0 when every job ended (check each
+ * job's have_status / exit_signal / lost), 1 when stopped or returned
+ * early by wake_fn, -1 with e on a local error (out of memory, stdin
+ * read error).
+ */
+int ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
+    struct rcp_error *e);
+
+/* Asks the watchdog to kill the job's process group now. */
+void ssh_job_kill(struct ssh_job *j);
+
+/*
+ * The job's exit status as ssh(1) would give it: the remote status,
+ * 128+N for signal N, SSH_EXIT_SSH when the connection was lost or no
+ * status arrived.
+ */
+int ssh_job_status(const struct ssh_job *j);
+
+/* Closes the channels (telling the watchdog "done") and frees buffers. */
+void ssh_job_free(struct ssh_job *j);
+
+#endif

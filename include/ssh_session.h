@@ -1,0 +1,59 @@
+/*
+ * ssh_session.h: open an SSH connection the way ssh(1) would (SPEC §6):
+ * [USER@]HOST, -p, -l, -i, -F, known_hosts verification, public-key
+ * authentication (agent first, then -i or the default identities).
+ *
+ * libssh resolves "~" through the password database, not $HOME; these
+ * functions resolve ~/.ssh from $HOME first, as OpenSSH users expect
+ * when they point HOME elsewhere (and as the tests rely on).
+ */
+#ifndef RCP_SSH_SESSION_H
+#define RCP_SSH_SESSION_H
+
+#include <libssh/libssh.h>
+
+#include "rcp.h"
+
+/* ssh(1)'s status for "SSH itself failed"; SPEC §6. */
+#define SSH_EXIT_SSH 255
+
+/* What the user asked for; NULL or 0 means "the default". */
+struct ssh_target {
+	const char *dest;		/* [USER@]HOST, required */
+	const char *login;		/* -l USER: wins over USER@, as in ssh(1) */
+	unsigned port;			/* -p PORT, 0: config or 22 */
+	const char *identity;		/* -i KEYFILE */
+	const char *config;		/* -F CONFIG; default ~/.ssh/config */
+	const char *known_hosts;	/* default ~/.ssh/known_hosts */
+	int accept_new;			/* record an unknown host key */
+	long connect_timeout;		/* seconds, 0: none */
+};
+
+struct ssh_conn {
+	ssh_session s;
+	char host[256];		/* HOST as the user wrote it */
+	char user[128];		/* user name we logged in as */
+	char addr[64];		/* numeric address we reached (no brackets) */
+	int hostkey_changed;	/* set when refused for a changed key */
+	int hostkey_added;	/* set when --accept-new-host-key recorded it */
+	char key_desc[128];	/* "ED25519 key fingerprint is SHA256:..." */
+	char known_hosts[1200];	/* the file that was consulted */
+};
+
+/*
+ * Connects, verifies the host key and authenticates.  Returns 0, or -1
+ * with e->status SSH_EXIT_SSH and a message naming the host (e.g.
+ * "db1: Permission denied (publickey)").  On failure c->s is freed.
+ * main() may print a loud banner when c->hostkey_changed is set and a
+ * note when c->hostkey_added is set.
+ */
+int ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
+    struct rcp_error *e);
+
+/* Disconnects and frees; safe on a connection that failed to open. */
+void ssh_conn_close(struct ssh_conn *c);
+
+/* The user's home directory: $HOME if set, else the password entry. */
+const char *ssh_home_dir(void);
+
+#endif

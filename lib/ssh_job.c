@@ -1,0 +1,501 @@
+/* ssh_job.c: a remote command, its stdio relay and its watchdog. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "progress.h"
+#include "ssh_job.h"
+
+/*
+ * The watchdog, run by the remote login shell (POSIX sh syntax).  The
+ * first line is the group to guard; the second "done" disarms it.
+ */
+static const char watchdog_script[] =
+    "read -r pg || exit 0\n"
+    "read -r what\n"
+    "[ \"$what\" = done ] && exit 0\n"
+    "kill -s TERM -- -\"$pg\" 2>/dev/null\n"
+    "sleep 1\n"
+    "kill -s KILL -- -\"$pg\" 2>/dev/null\n"
+    "exit 0\n";
+
+static const struct {
+	const char *name;
+	int num;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "SYS", SIGSYS },
+};
+
+char *
+ssh_job_wrap(const char *body)
+{
+	static const char head[] =
+	    "printf '" SSH_JOB_MARKER "pgid %s\\n' $$ >&2\n";
+	size_t n = sizeof(head) + strlen(body) + 2;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s%s\n", head, body);
+	return s;
+}
+
+static void
+on_exit_status(ssh_session s, ssh_channel ch, int status, void *arg)
+{
+	struct ssh_job *j = arg;
+
+	(void)s;
+	(void)ch;
+	j->have_status = 1;
+	j->exit_status = status;
+}
+
+static void
+on_exit_signal(ssh_session s, ssh_channel ch, const char *sig, int core,
+    const char *errmsg, const char *lang, void *arg)
+{
+	struct ssh_job *j = arg;
+
+	(void)s;
+	(void)ch;
+	(void)core;
+	(void)errmsg;
+	(void)lang;
+	snprintf(j->exit_signal, sizeof(j->exit_signal), "%s",
+	    sig != NULL ? sig : "?");
+}
+
+void
+ssh_job_init(struct ssh_job *j, struct ssh_conn *c)
+{
+	memset(j, 0, sizeof(*j));
+	j->conn = c;
+	j->in_fd = STDIN_FILENO;
+	j->out_fd = STDOUT_FILENO;
+	j->err_fd = STDERR_FILENO;
+	j->controls_pending = 1;	/* the pgid line */
+	j->at_line_start = 1;
+}
+
+static ssh_channel
+open_exec(struct ssh_job *j, const char *cmd, struct rcp_error *e)
+{
+	ssh_channel ch = ssh_channel_new(j->conn->s);
+
+	if (ch == NULL) {
+		error_set(e, SSH_EXIT_SSH, "%s: cannot create channel: %s",
+		    j->conn->host, ssh_get_error(j->conn->s));
+		return NULL;
+	}
+	if (ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+		error_set(e, SSH_EXIT_SSH, "%s: cannot start remote command: "
+		    "%s", j->conn->host, ssh_get_error(j->conn->s));
+		ssh_channel_free(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+int
+ssh_job_start(struct ssh_job *j, const char *script, struct rcp_error *e)
+{
+	if ((j->inbuf = malloc(SSH_JOB_IO_BUF)) == NULL ||
+	    (j->outbuf = malloc(SSH_JOB_IO_BUF)) == NULL)
+		return error_set_errno(e, SSH_EXIT_SSH, "buffer");
+	/* The watchdog first, so the command never runs unguarded. */
+	if ((j->watch = open_exec(j, watchdog_script, e)) == NULL)
+		return -1;
+	if ((j->ch = open_exec(j, script, e)) == NULL)
+		return -1;
+	ssh_callbacks_init(&j->cb);
+	j->cb.userdata = j;
+	j->cb.channel_exit_status_function = on_exit_status;
+	j->cb.channel_exit_signal_function = on_exit_signal;
+	ssh_set_channel_callbacks(j->ch, &j->cb);
+	return 0;
+}
+
+static void
+watchdog_say(struct ssh_job *j, const char *what)
+{
+	if (j->watch == NULL || !ssh_channel_is_open(j->watch))
+		return;
+	(void)ssh_channel_write(j->watch, what, (uint32_t)strlen(what));
+}
+
+void
+ssh_job_kill(struct ssh_job *j)
+{
+	if (j->killed || j->closed)
+		return;
+	j->killed = 1;
+	/* Without the group id yet, the kill is sent when it arrives
+	 * (handle_control); ssh_jobs_run keeps reading until then. */
+	if (j->pgid_sent)
+		watchdog_say(j, "kill\n");
+}
+
+int
+ssh_job_status(const struct ssh_job *j)
+{
+	size_t i;
+
+	if (j->exit_signal[0] != '\0') {
+		for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+			if (strcmp(j->exit_signal, signals[i].name) == 0)
+				return 128 + signals[i].num;
+		return SSH_EXIT_SSH;
+	}
+	if (j->have_status)
+		return j->exit_status;
+	return SSH_EXIT_SSH;
+}
+
+void
+ssh_job_free(struct ssh_job *j)
+{
+	if (j->watch != NULL) {
+		if (ssh_channel_is_open(j->watch)) {
+			if (!j->killed)
+				watchdog_say(j, "done\n");
+			ssh_channel_send_eof(j->watch);
+			ssh_channel_close(j->watch);
+		}
+		ssh_channel_free(j->watch);
+		j->watch = NULL;
+	}
+	if (j->ch != NULL) {
+		if (ssh_channel_is_open(j->ch))
+			ssh_channel_close(j->ch);
+		ssh_channel_free(j->ch);
+		j->ch = NULL;
+	}
+	free(j->inbuf);
+	free(j->outbuf);
+	j->inbuf = j->outbuf = NULL;
+}
+
+/* Writes stderr text, putting err_prefix at each line start. */
+static void
+relay_err(struct ssh_job *j, const char *p, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : n;
+
+		if (j->at_line_start && j->err_prefix != NULL)
+			(void)io_write_full(j->err_fd, j->err_prefix,
+			    strlen(j->err_prefix));
+		(void)io_write_full(j->err_fd, p, len);
+		j->at_line_start = nl != NULL;
+		p += len;
+		n -= len;
+	}
+}
+
+static void
+handle_control(struct ssh_job *j, const char *line)
+{
+	const char *arg;
+	char num[32];
+	long pg;
+	char *end;
+
+	if (strncmp(line, SSH_JOB_MARKER "pgid ", 16) == 0 && j->pgid == 0) {
+		arg = line + 16;
+		pg = strtol(arg, &end, 10);
+		if (end != arg && *end == '\0' && pg > 1) {
+			j->pgid = pg;
+			snprintf(num, sizeof(num), "%ld\n", pg);
+			watchdog_say(j, num);
+			j->pgid_sent = 1;
+			if (j->killed)	/* asked to stop before we knew */
+				watchdog_say(j, "kill\n");
+		}
+		return;
+	}
+	if (j->on_control != NULL)
+		j->on_control(j, line, j->control_arg);
+}
+
+/* One complete stderr line (terminator included, if any). */
+static void
+filter_line(struct ssh_job *j, char *line, size_t len)
+{
+	char *m, term = '\0';
+	size_t body = len;
+
+	if (body > 0 && (line[body - 1] == '\n' || line[body - 1] == '\r'))
+		term = line[--body];
+	line[body] = '\0';
+	m = strstr(line, SSH_JOB_MARKER);
+	if (m == NULL)
+		m = strstr(line, "RCP_QUIC ");
+	if (m == NULL) {
+		line[body] = term;
+		relay_err(j, line, len);
+		return;
+	}
+	/* Text written before the marker on the same line is relayed. */
+	if (m > line) {
+		relay_err(j, line, (size_t)(m - line));
+		relay_err(j, "\n", 1);
+	}
+	j->controls_pending--;
+	handle_control(j, m);
+}
+
+static void
+filter_err(struct ssh_job *j, const char *p, size_t n)
+{
+	size_t i;
+
+	if (j->controls_pending <= 0 && j->line_len == 0) {
+		relay_err(j, p, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		j->line[j->line_len++] = p[i];
+		if (p[i] == '\n' || p[i] == '\r' ||
+		    j->line_len == sizeof(j->line) - 1) {
+			filter_line(j, j->line, j->line_len);
+			j->line_len = 0;
+			if (j->controls_pending <= 0) {
+				relay_err(j, p + i + 1, n - i - 1);
+				return;
+			}
+		}
+	}
+}
+
+static void
+lose(struct ssh_job *j, const char *what)
+{
+	if (j->lost)
+		return;
+	j->lost = 1;
+	snprintf(j->lost_msg, sizeof(j->lost_msg), "%.200s: %s: %.200s",
+	    j->conn->host, what, ssh_get_error(j->conn->s));
+}
+
+/*
+ * Moves what the channel holds to the local side.  stdout is batched into
+ * outbuf so a fast stream costs few write(2)s; the remote EOF (SSH_EOF) is
+ * the end of that stream, and the channel's CLOSE ends the job.
+ */
+static void
+drain(struct ssh_job *j)
+{
+	int is_err, n, rounds;
+	size_t have;
+
+	for (is_err = 0; is_err <= 1; is_err++) {
+		have = 0;
+		for (rounds = 0; rounds < 64; rounds++) {
+			n = ssh_channel_read_nonblocking(j->ch,
+			    j->outbuf + have,
+			    (uint32_t)(SSH_JOB_IO_BUF - have), is_err);
+			if (n == SSH_ERROR) {
+				lose(j, "connection lost");
+				break;
+			}
+			if (n <= 0)	/* nothing now, or SSH_EOF */
+				break;
+			have += (size_t)n;
+			if (have == SSH_JOB_IO_BUF)
+				break;
+		}
+		if (have == 0)
+			continue;
+		if (is_err) {
+			filter_err(j, (char *)j->outbuf, have);
+		} else if (!j->out_broken &&
+		    io_write_full(j->out_fd, j->outbuf, have) != 0) {
+			/*
+			 * The local reader went away (EPIPE) or failed.
+			 * Like a process in a shell pipeline, the remote
+			 * command is ended; its status becomes 128+SIGPIPE.
+			 */
+			j->out_broken = errno;
+			ssh_job_kill(j);
+		}
+	}
+}
+
+/* stdin -> channel.  Our stdin's EOF becomes the channel's EOF. */
+static void
+feed(struct ssh_job *j)
+{
+	int w;
+
+	if (j->in_len > 0 && ssh_channel_is_open(j->ch) && !j->eof_sent) {
+		w = ssh_channel_write(j->ch, j->inbuf + j->in_off,
+		    (uint32_t)j->in_len);
+		if (w == SSH_ERROR) {
+			/* The remote end closed: what is left is dropped. */
+			j->in_len = 0;
+			j->in_eof = 1;
+		} else {
+			j->in_off += (size_t)w;
+			j->in_len -= (size_t)w;
+		}
+	}
+	if (j->in_len == 0 && j->in_eof && !j->eof_sent &&
+	    ssh_channel_is_open(j->ch)) {
+		ssh_channel_send_eof(j->ch);
+		j->eof_sent = 1;
+	}
+}
+
+static int
+on_stdin(socket_t fd, int revents, void *arg)
+{
+	struct ssh_job *j = arg;
+	ssize_t r;
+
+	(void)revents;
+	if (j->in_len > 0 || j->in_eof)
+		return 0;
+	r = io_read_some(fd, j->inbuf, SSH_JOB_IO_BUF);
+	if (r < 0 && errno == EAGAIN)
+		return 0;
+	if (r <= 0) {
+		/* EOF, or a read error (reported by the caller as EOF
+		 * would hide it: keep errno in in_eof as a negative). */
+		j->in_eof = r < 0 ? -errno : 1;
+		return 0;
+	}
+	j->in_off = 0;
+	j->in_len = (size_t)r;
+	return 0;
+}
+
+/* Registers stdin with the event only while there is room for it. */
+static void
+poll_stdin(struct ssh_job *j, ssh_event ev)
+{
+	int want = j->in_fd >= 0 && !j->in_eof && j->in_len == 0 &&
+	    ssh_channel_is_open(j->ch);
+
+	if (want && !j->in_polled) {
+		if (ssh_event_add_fd(ev, j->in_fd, POLLIN, on_stdin, j) ==
+		    SSH_OK)
+			j->in_polled = 1;
+	} else if (!want && j->in_polled) {
+		ssh_event_remove_fd(ev, j->in_fd);
+		j->in_polled = 0;
+	}
+}
+
+static int
+on_wake(socket_t fd, int revents, void *arg)
+{
+	int *flag = arg;
+
+	(void)fd;
+	(void)revents;
+	*flag = 1;
+	return 0;
+}
+
+int
+ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
+    struct rcp_error *e)
+{
+	ssh_event ev;
+	double kill_deadline = 0;
+	int i, open, woke = 0, rc = 0;
+
+	if ((ev = ssh_event_new()) == NULL)
+		return error_set(e, EXIT_FAIL, "cannot create event loop");
+	for (i = 0; i < n; i++) {
+		ssh_set_blocking(jobs[i]->conn->s, 0);
+		/* Two jobs may share a connection: add it once. */
+		if (i == 0 || jobs[i]->conn != jobs[i - 1]->conn)
+			ssh_event_add_session(ev, jobs[i]->conn->s);
+		if (jobs[i]->in_fd < 0)
+			jobs[i]->in_eof = 1;
+	}
+	if (loop != NULL && loop->wake_fd >= 0)
+		ssh_event_add_fd(ev, loop->wake_fd, POLLIN, on_wake, &woke);
+
+	for (;;) {
+		if (loop != NULL && loop->stop != NULL && *loop->stop &&
+		    kill_deadline == 0) {
+			for (i = 0; i < n; i++)
+				ssh_job_kill(jobs[i]);
+			kill_deadline = progress_now() + SSH_JOB_KILL_GRACE;
+			rc = 1;
+		}
+		if (woke) {
+			woke = 0;
+			if (loop->wake_fn(loop->wake_arg) != 0) {
+				rc = 1;
+				break;
+			}
+		}
+		open = 0;
+		for (i = 0; i < n; i++) {
+			struct ssh_job *j = jobs[i];
+
+			if (j->closed)
+				continue;
+			drain(j);
+			feed(j);
+			if (j->in_eof < 0) {
+				errno = -j->in_eof;
+				error_set_errno(e, EXIT_FAIL, "stdin");
+				rc = -1;
+				j->in_eof = 1;
+				ssh_job_kill(j);
+				if (kill_deadline == 0)
+					kill_deadline = progress_now() +
+					    SSH_JOB_KILL_GRACE;
+			}
+			poll_stdin(j, ev);
+			if (!ssh_is_connected(j->conn->s))
+				lose(j, "connection lost");
+			if (j->lost || ssh_channel_is_closed(j->ch)) {
+				j->closed = 1;
+				if (j->line_len > 0)
+					filter_line(j, j->line, j->line_len);
+				j->line_len = 0;
+				if (j->in_polled) {
+					ssh_event_remove_fd(ev, j->in_fd);
+					j->in_polled = 0;
+				}
+				continue;
+			}
+			open++;
+		}
+		if (open == 0)
+			break;
+		if (kill_deadline != 0 && progress_now() > kill_deadline)
+			break;
+		/* Signals interrupt the wait; the timeout bounds a race. */
+		(void)ssh_event_dopoll(ev, 500);
+	}
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i]->in_polled)
+			ssh_event_remove_fd(ev, jobs[i]->in_fd);
+		jobs[i]->in_polled = 0;
+		if (i == 0 || jobs[i]->conn != jobs[i - 1]->conn)
+			ssh_event_remove_session(ev, jobs[i]->conn->s);
+	}
+	if (loop != NULL && loop->wake_fd >= 0)
+		ssh_event_remove_fd(ev, loop->wake_fd);
+	ssh_event_free(ev);
+	return rc;
+}

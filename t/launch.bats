@@ -1,0 +1,304 @@
+#!/usr/bin/env bats
+# rcp-launch (SPEC §6) against a throwaway sshd on a loopback port.
+
+load test_helper
+load sshd_helper
+
+setup_file() {
+	sshd_start "$BATS_FILE_TMPDIR"
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+setup() {
+	setup_tmp
+	MARK="rcp_mark_${BATS_TEST_NUMBER}_$$_$RANDOM"
+}
+
+teardown() {
+	# Never leave a remote process behind, even when a test failed.
+	pkill -KILL -f "$MARK" 2>/dev/null || true
+}
+
+# wait_gone PATTERN: true once no process matches, within 5 seconds.
+wait_gone() {
+	local i
+	for i in $(seq 1 50); do
+		pgrep -f "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	pgrep -af "$1" >&2
+	return 1
+}
+
+# wait_seen PATTERN: true once a process matches (bounded wait).
+wait_seen() {
+	local i
+	for i in $(seq 1 100); do
+		pgrep -f "$1" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+fingerprint() {
+	ssh-keygen -lf "$SSHD_HOSTKEY" | cut -d' ' -f2
+}
+
+# --- usage ---------------------------------------------------------------
+
+@test "-h prints usage on stdout and exits 0" {
+	run rcp-launch -h
+	assert_success
+	assert_line --index 0 --partial 'usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...'
+	assert_output --partial '--from [USER@]SRC --to [USER@]DST'
+}
+
+@test "-V prints name and version" {
+	run rcp-launch -V
+	assert_success
+	assert_output 'rcp-launch 0.1.0'
+}
+
+@test "missing HOST or COMMAND is a usage error" {
+	run rcp-launch
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: missing HOST'
+	run rcp-launch testhost
+	assert_failure 2
+	assert_line --index 0 --partial 'rcp-launch: missing COMMAND'
+}
+
+@test "bad option values name the option" {
+	run rcp-launch -p 0 testhost true
+	assert_failure 2
+	assert_output 'rcp-launch: -p 0: must be 1..65535'
+	run rcp-launch -p 22x testhost true
+	assert_failure 2
+	assert_output 'rcp-launch: -p 22x: must be 1..65535'
+	run rcp-launch --connect-timeout 0 testhost true
+	assert_failure 2
+	assert_output 'rcp-launch: --connect-timeout 0: must be 1..86400 seconds'
+	run rcp-launch --bogus testhost true
+	assert_failure 2
+	assert_line --index 1 --partial 'rcp-launch: unknown option'
+}
+
+@test "conflicting modes each get their own message" {
+	run rcp-launch --pull --push testhost true
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --pull and --push are exclusive: pick one direction'
+	run rcp-launch --from testhost true false
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --from and --to go together'
+}
+
+# --- plain mode: status ----------------------------------------------------
+
+@test "remote exit status 0 is passed through" {
+	run rcp-launch testhost true
+	assert_success
+	assert_output ''
+}
+
+@test "remote exit status 3 and 42 are passed through" {
+	run rcp-launch testhost 'exit 3'
+	assert_failure 3
+	run rcp-launch testhost 'exit 42'
+	assert_failure 42
+}
+
+@test "a remote signal death gives 128+N" {
+	run rcp-launch testhost 'kill -USR1 $$'
+	assert_failure 138
+	run rcp-launch testhost 'kill -TERM $$'
+	assert_failure 143
+}
+
+# --- plain mode: data --------------------------------------------------------
+
+@test "5 MB through remote cat arrive exact" {
+	random_file "$T/in" 5242880
+	rcp-launch testhost cat <"$T/in" >"$T/out"
+	cmp "$T/in" "$T/out"
+}
+
+@test "local stdin EOF reaches the remote command" {
+	run_pipe "printf abc | rcp-launch testhost wc -c"
+	assert_success
+	assert_output '3'
+}
+
+@test "remote stderr goes to stderr, stdout to stdout" {
+	rcp-launch testhost 'echo out; echo err >&2; echo out2' \
+	    >"$T/o" 2>"$T/e"
+	assert_equal "$(cat "$T/o")" "$(printf 'out\nout2')"
+	assert_equal "$(cat "$T/e")" 'err'
+}
+
+@test "stderr without a final newline is relayed whole" {
+	rcp-launch testhost 'printf partial >&2' 2>"$T/e"
+	assert_equal "$(od -An -c "$T/e" | tr -d ' ')" 'partial'
+}
+
+@test "COMMAND words are joined with spaces and COMMAND options are its own" {
+	run rcp-launch testhost echo a   'b  c' -l
+	assert_success
+	assert_output 'a b c -l'
+}
+
+@test "a closed stdout ends the remote command: status 141" {
+	run_pipe "rcp-launch testhost 'while :; do echo $MARK; done' | head -c 5"
+	assert_failure 141
+	wait_gone "$MARK"
+}
+
+# --- options and config --------------------------------------------------------
+
+@test "-p, -i and USER@HOST work without any config" {
+	run rcp-launch -F /dev/null -p "$SSHD_PORT" -i "$HOME/.ssh/id_ed25519" \
+	    root@127.0.0.1 'echo $USER'
+	assert_success
+	assert_output 'root'
+}
+
+@test "-l wins over USER@, as in ssh" {
+	run rcp-launch -l root nosuchuser@testhost 'echo $USER'
+	assert_success
+	assert_output 'root'
+	run rcp-launch nosuchuser@testhost true
+	assert_failure 255
+	assert_output 'rcp-launch: nosuchuser@testhost: Permission denied (publickey)'
+}
+
+@test "-F CONFIG is honoured" {
+	cat >"$T/cfg" <<-EOF
+	Host other
+	    HostName 127.0.0.1
+	    Port $SSHD_PORT
+	EOF
+	run rcp-launch -F "$T/cfg" other 'echo via-config'
+	assert_success
+	assert_output 'via-config'
+}
+
+@test "-p overrides the config's Port" {
+	run rcp-launch -p 1 testhost true
+	assert_failure 255
+	assert_output --partial 'rcp-launch: testhost: '
+	assert_output --partial 'refused'
+}
+
+@test "an unreadable -F CONFIG is refused with 255" {
+	run rcp-launch -F "$T/nope" testhost true
+	assert_failure 255
+	assert_output "rcp-launch: $T/nope: No such file or directory"
+}
+
+@test "--connect-timeout bounds a connection that never answers" {
+	# TEST-NET-1 (RFC 5737) is never routed; some sandboxes fail fast.
+	run rcp-launch -F /dev/null --connect-timeout 1 192.0.2.1 true
+	assert_failure 255
+	assert_output --partial 'rcp-launch: 192.0.2.1: '
+}
+
+# --- host keys -------------------------------------------------------------
+
+@test "an unknown host is refused with its fingerprint and nothing runs" {
+	: >"$T/kh"
+	run rcp-launch --known-hosts "$T/kh" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'rcp-launch: testhost: host key verification failed: host unknown'
+	assert_output --partial "ED25519 key fingerprint is $(fingerprint)"
+	assert_output --partial '--accept-new-host-key'
+	assert_file_not_exist "$T/marker"
+	assert_equal "$(wc -c <"$T/kh")" 0
+}
+
+@test "--accept-new-host-key records the key, which then suffices" {
+	run rcp-launch --known-hosts "$T/kh" --accept-new-host-key testhost \
+	    "touch $T/marker"
+	assert_success
+	assert_output --partial "warning: permanently added 'testhost'"
+	assert_file_exist "$T/marker"
+	grep -q "$(cut -d' ' -f2 "$SSHD_HOSTKEY")" "$T/kh"
+	run rcp-launch --known-hosts "$T/kh" testhost 'echo again'
+	assert_success
+	assert_output 'again'
+}
+
+@test "a changed host key is refused loudly, even with --accept-new-host-key" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/other"
+	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" \
+	    "$(cut -d' ' -f1,2 "$T/other.pub")" >"$T/kh"
+	cp "$T/kh" "$T/kh.orig"
+	run rcp-launch --known-hosts "$T/kh" --accept-new-host-key testhost \
+	    "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!'
+	assert_output --partial "rcp-launch: testhost: host key verification failed: the ED25519 key fingerprint is $(fingerprint), which differs from the key recorded in $T/kh"
+	assert_file_not_exist "$T/marker"
+	cmp "$T/kh" "$T/kh.orig"
+}
+
+# --- user authentication ---------------------------------------------------
+
+@test "a user key the server does not know is refused with 255" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
+	run rcp-launch -i "$T/stranger" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output 'rcp-launch: root@testhost: Permission denied (publickey)'
+	assert_file_not_exist "$T/marker"
+}
+
+@test "a missing or malformed -i KEYFILE is refused with 255" {
+	run rcp-launch -i "$T/none" testhost true
+	assert_failure 255
+	assert_output --partial "rcp-launch: $T/none: cannot load private key"
+	echo 'not a key' >"$T/junk"
+	run rcp-launch -i "$T/junk" testhost true
+	assert_failure 255
+	assert_output --partial "rcp-launch: $T/junk: cannot load private key"
+}
+
+# --- lifecycle ---------------------------------------------------------------
+
+@test "SIGTERM leaves no remote process behind" {
+	rcp-launch testhost "sh -c 'sleep 300; : $MARK' & sleep 301; : $MARK" \
+	    </dev/null >/dev/null 2>"$T/err" &
+	local pid=$!
+	wait_seen "RCP_LAUNCH.*$MARK"
+	kill -TERM "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 143
+	wait_gone "$MARK"
+}
+
+@test "SIGINT leaves no remote process behind" {
+	rcp-launch testhost "sleep 300; : $MARK" </dev/null >/dev/null &
+	local pid=$!
+	wait_seen "RCP_LAUNCH.*$MARK"
+	kill -INT "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 130
+	wait_gone "$MARK"
+}
+
+@test "a dropped connection (SIGKILL) leaves no remote process behind" {
+	rcp-launch testhost "sleep 300; : $MARK" </dev/null >/dev/null &
+	local pid=$!
+	wait_seen "RCP_LAUNCH.*$MARK"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	wait_gone "$MARK"
+}
+
+@test "a remote command that ignores stdin still gets it closed at EOF" {
+	run_pipe "(echo line; sleep 1) | rcp-launch testhost 'read x; echo got \$x'"
+	assert_success
+	assert_output 'got line'
+}

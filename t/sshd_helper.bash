@@ -1,0 +1,98 @@
+# A throwaway sshd on a loopback port, with its own host key, a user key
+# made for the test and a private HOME, so the real ~/.ssh is never read
+# or written.  Load after test_helper; call sshd_start from setup_file and
+# sshd_stop from teardown_file.
+#
+# After sshd_start:
+#   SSHD_DIR      keys, config, pid file, log
+#   SSHD_PORT     the port it listens on (127.0.0.1)
+#   SSHD_HOSTKEY  the host public key file
+#   HOME          a temp home whose .ssh holds id_ed25519 (authorized),
+#                 known_hosts (with the host key) and config, which
+#                 defines "Host testhost" -> 127.0.0.1:SSHD_PORT, user root
+#   SSH_AUTH_SOCK unset
+
+sshd_start() {
+	local base="${1:-$BATS_FILE_TMPDIR}" try port pid i
+	SSHD_DIR="$base/sshd"
+	export SSHD_DIR
+	mkdir -p "$SSHD_DIR" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -C rcp-test-host -f "$SSHD_DIR/host_key"
+	SSHD_HOSTKEY="$SSHD_DIR/host_key.pub"
+	export SSHD_HOSTKEY
+
+	HOME="$base/home"
+	export HOME
+	unset SSH_AUTH_SOCK SSH_AGENT_PID
+	mkdir -p "$HOME/.ssh"
+	chmod 700 "$HOME/.ssh"
+	ssh-keygen -q -t ed25519 -N '' -C rcp-test-user -f "$HOME/.ssh/id_ed25519"
+	cp "$HOME/.ssh/id_ed25519.pub" "$SSHD_DIR/authorized_keys"
+
+	for try in $(seq 1 30); do
+		port=$((20000 + (RANDOM * 7 + try) % 30000))
+		cat >"$SSHD_DIR/sshd_config" <<-EOF
+		Port $port
+		ListenAddress 127.0.0.1
+		HostKey $SSHD_DIR/host_key
+		PidFile $SSHD_DIR/sshd.pid
+		AuthorizedKeysFile $SSHD_DIR/authorized_keys
+		StrictModes no
+		UsePAM no
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		PubkeyAuthentication yes
+		PermitUserRC no
+		PrintMotd no
+		MaxSessions 20
+		MaxStartups 50
+		LogLevel ERROR
+		EOF
+		: >"$SSHD_DIR/log"
+		/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" \
+		    2>"$SSHD_DIR/log" &
+		pid=$!
+		# sshd -D -e says nothing at LogLevel ERROR once bound: wait
+		# until the port answers, or the process gives up.
+		for i in $(seq 1 100); do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				break
+			fi
+			if [ -s "$SSHD_DIR/sshd.pid" ] &&
+			    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				SSHD_PORT=$port
+				SSHD_PID=$pid
+				export SSHD_PORT SSHD_PID
+				sshd_write_client_files
+				return 0
+			fi
+			sleep 0.05
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	echo "sshd_start: could not start sshd: $(cat "$SSHD_DIR/log")" >&2
+	return 1
+}
+
+sshd_write_client_files() {
+	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" \
+	    "$(cut -d' ' -f1,2 "$SSHD_HOSTKEY")" >"$HOME/.ssh/known_hosts"
+	cat >"$HOME/.ssh/config" <<-EOF
+	Host testhost
+	    HostName 127.0.0.1
+	    Port $SSHD_PORT
+	    User root
+	    IdentityFile $HOME/.ssh/id_ed25519
+	    UserKnownHostsFile $HOME/.ssh/known_hosts
+	EOF
+}
+
+sshd_stop() {
+	if [ -n "${SSHD_PID:-}" ]; then
+		kill "$SSHD_PID" 2>/dev/null
+		wait "$SSHD_PID" 2>/dev/null
+	fi
+	return 0
+}
