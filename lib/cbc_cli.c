@@ -1,0 +1,156 @@
+/*
+ * cbc_cli.c: the story of aescbc-enc and aescbc-dec (SPEC §4).  The two
+ * programs take the same options and differ only in direction, so
+ * cmd/aescbc-enc.c and cmd/aescbc-dec.c are one call into here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cbc.h"
+#include "cli.h"
+#include "frame.h"
+#include "io.h"
+#include "parse.h"
+#include "progress.h"
+#include "rcp.h"
+
+static void __attribute__((noreturn))
+usage(const char *reason)
+{
+	const char *prog = diag_progname();
+
+	if (reason != NULL)
+		diag_warnx("%s", reason);
+	fprintf(reason != NULL ? stderr : stdout,
+	    "usage: %s -k KEYFILE -i IVFILE [--frames] [-j N] [--progress] "
+	    "[FILE]\n", prog);
+	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+}
+
+static void
+load(const char *path, const char *what, unsigned char out[CBC_KEY_LEN],
+    int warn_loose)
+{
+	struct rcp_error e;
+	int loose;
+
+	if (cbc_load_file(path, what, out, &loose, &e) != 0)
+		diag_die_error(&e);
+	if (loose && warn_loose)
+		diag_warnx("warning: %s: %s file is accessible by group or "
+		    "others (mode %04o); chmod 600 it", path, what, loose);
+}
+
+static unsigned
+online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > (long)CBC_THREADS_MAX ? CBC_THREADS_MAX : (unsigned)n;
+}
+
+int
+cbc_filter_main(int argc, char *argv[], int decrypt)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "iv", required_argument, NULL, 'i' },
+		{ "frames", no_argument, NULL, 'F' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'P' },
+		CLI_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned char key[CBC_KEY_LEN], iv[CBC_KEY_LEN];
+	const char *keyfile = NULL, *ivfile = NULL, *input = NULL;
+	struct progress prog;
+	struct rcp_error e;
+	uint64_t v, size = 0;
+	unsigned threads = 0;
+	int ch, frames = 0, want_progress = 0, in_fd = STDIN_FILENO, rc;
+
+	diag_init(argv[0]);
+	progress_init(&prog, 0, 0, 0);
+	while ((ch = getopt_long(argc, argv, "k:i:j:hV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'i':
+			ivfile = optarg;
+			break;
+		case 'F':
+			frames = 1;
+			break;
+		case 'j':
+			if (parse_uint(optarg, 1, CBC_THREADS_MAX, &v) != 0)
+				diag_die(EXIT_USAGE, "-j %s: must be 1..%u",
+				    optarg, CBC_THREADS_MAX);
+			threads = (unsigned)v;
+			break;
+		case 'P':
+			want_progress = 1;
+			break;
+		case 'h':
+			usage(NULL);
+		case 'V':
+			diag_version();
+		default:
+			usage("unknown option");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage("at most one FILE");
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
+		input = argv[0];
+	if (keyfile == NULL)
+		usage("-k KEYFILE is required");
+	if (ivfile == NULL)
+		usage("-i IVFILE is required");
+	/* Stream mode is one CBC chain: -j is accepted there and ignored. */
+	if (threads == 0)
+		threads = online_cpus();
+
+	/* The IV of CBC is not secret: only the key file must be private. */
+	load(keyfile, "key", key, 1);
+	load(ivfile, "IV", iv, 0);
+
+	/* A closed output pipe is reported as an error, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (input != NULL &&
+	    (in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+		cbc_wipe(key, sizeof(key));
+		diag_die(EXIT_FAIL, "%s: %s", input, strerror(errno));
+	}
+	io_grow_pipe(in_fd, CBC_STREAM_BUF);
+	io_grow_pipe(STDOUT_FILENO, CBC_STREAM_BUF);
+
+	if (frames) {
+		rc = cbc_frames(in_fd, STDOUT_FILENO, decrypt, key, iv, threads,
+		    &prog, want_progress, &e);
+	} else {
+		int known = io_regular_size(in_fd, &size);
+
+		progress_init(&prog, want_progress, known, size);
+		rc = cbc_stream(in_fd, STDOUT_FILENO, decrypt, key, iv, &prog,
+		    &e);
+	}
+	cbc_wipe(key, sizeof(key));
+	cbc_wipe(iv, sizeof(iv));
+	progress_finish(&prog);
+	if (rc != 0)
+		diag_die_error(&e);
+	return EXIT_OK;
+}
