@@ -65,7 +65,7 @@ $(shell mkdir -p build; \
 	[ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
 	echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 
-build/%.o: %.c $(wildcard include/*.h) $(FLAGS_STAMP)
+build/%.o: %.c $(wildcard include/*.h cmd/*.h) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -1,12 +1,12 @@
 /*
  * aescbc-dec: decrypts AES-128-CBC, a whole stream as `openssl enc -d`
  * does or, with --frames, chunk by chunk inside an entropy stream
- * (SPEC §4).  The story is shared with aescbc-enc: see lib/cbc_cli.c.
+ * (SPEC §4).  The story is shared with aescbc-enc: see aescbc-filter.h.
  */
-#include "cbc.h"
+#include "aescbc-filter.h"
 
 int
 main(int argc, char *argv[])
 {
-	return cbc_filter_main(argc, argv, 1);
+	return aescbc_filter_main(argc, argv, 1);
 }

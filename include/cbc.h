@@ -86,13 +86,6 @@ int cbc_frames(int in_fd, int out_fd, int decrypt,
     unsigned threads, struct progress *p, int want_progress,
     struct rcp_error *e);
 
-/*
- * The whole of aescbc-enc (decrypt 0) and aescbc-dec (decrypt 1): the two
- * programs differ in one bit, so they share their story.  Returns the
- * exit status.
- */
-int cbc_filter_main(int argc, char *argv[], int decrypt);
-
 /* Wipes a secret buffer in a way the compiler cannot elide. */
 void cbc_wipe(void *p, size_t n);
 

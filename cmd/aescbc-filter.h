@@ -1,8 +1,13 @@
 /*
- * cbc_cli.c: the story of aescbc-enc and aescbc-dec (SPEC §4).  The two
- * programs take the same options and differ only in direction, so
- * cmd/aescbc-enc.c and cmd/aescbc-dec.c are one call into here.
+ * aescbc-filter.h: the story of aescbc-enc and aescbc-dec (SPEC §4).  The
+ * two programs take the same options and differ only in direction, so
+ * each of cmd/aescbc-enc.c and cmd/aescbc-dec.c includes this once and
+ * calls it.  It lives with the programs, not in lib/, because it prints
+ * and exits: library code only returns errors.
  */
+#ifndef AESCBC_FILTER_H
+#define AESCBC_FILTER_H
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -58,8 +63,8 @@ online_cpus(void)
 	return n > (long)CBC_THREADS_MAX ? CBC_THREADS_MAX : (unsigned)n;
 }
 
-int
-cbc_filter_main(int argc, char *argv[], int decrypt)
+static int
+aescbc_filter_main(int argc, char *argv[], int decrypt)
 {
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
@@ -154,3 +159,5 @@ cbc_filter_main(int argc, char *argv[], int decrypt)
 		diag_die_error(&e);
 	return EXIT_OK;
 }
+
+#endif
