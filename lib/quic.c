@@ -681,8 +681,15 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 				ep->peer_gone = 1;
 				return 0;
 			}
-			if (errno == EMSGSIZE) {
-				/* PMTUD probe too large: ngtcp2 learns. */
+			if (errno == EMSGSIZE || errno == EPERM ||
+			    errno == ENOBUFS) {
+				/*
+				 * A probe over the path MTU, a firewall drop
+				 * (EPERM from netfilter), a full queue: the
+				 * datagram is lost, and QUIC recovers from
+				 * loss.  A lasting block ends in the idle
+				 * timeout.
+				 */
 				buf += chunk;
 				len -= chunk;
 				continue;
@@ -1161,7 +1168,8 @@ server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 static void
 server_reset(struct ep *ep)
 {
-	ep_log(ep, "refused peer %s: %s", ep->peer_text,
+	ep_log(ep, "handshake with %s failed, still listening: %s",
+	    ep->peer_text,
 	    ep->e != NULL ? ep->e->msg : "handshake failed");
 	if (ep->close_pending)
 		send_close(ep);
@@ -1436,9 +1444,13 @@ progress_protocol(struct ep *ep)
 {
 	if (ep->is_sender) {
 		stream_open(ep);
-		if (ep->sid >= 0)
-			ep->lost = ngtcp2_conn_get_stream_loss_count(ep->conn,
-			    ep->sid);
+		if (ep->sid >= 0) {
+			/* The count goes with the stream: keep the last. */
+			uint64_t n = ngtcp2_conn_get_stream_loss_count(
+			    ep->conn, ep->sid);
+			if (n > ep->lost)
+				ep->lost = n;
+		}
 		if (ep->confirm_fin && !ep->done && !ep->failed &&
 		    sender_confirmed(ep) == 0) {
 			ngtcp2_ccerr_set_application_error(&ep->ccerr,
