@@ -1108,8 +1108,13 @@ read_packets(struct ep *ep)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			if (errno == ECONNREFUSED) {
+				/*
+				 * The kernel reports the ICMP error before
+				 * the datagrams still queued, such as the
+				 * peer's CONNECTION_CLOSE: read on.
+				 */
 				ep->peer_gone = 1;
-				return 0;
+				continue;
 			}
 			ep_fail(ep, EXIT_FAIL, "receive: %s", strerror(errno));
 			return -1;
@@ -1550,6 +1555,8 @@ ep_loop(struct ep *ep)
 			if (!ep->failed && !ep->close_pending && !ep->done)
 				(void)write_packets(ep);
 		}
+		if (ep->peer_gone && !ep->failed && !ep->done)
+			(void)read_packets(ep);	/* its last words first */
 		if (ep->peer_gone && !ep->failed && !ep->done) {
 			if (ep->handshake_done)
 				ep_fail(ep, EXIT_FAIL, "peer %s is gone "

@@ -258,6 +258,22 @@ wait_exit() {
 	grep -q "rcp-quic-recv: receiver output failed: write: No space left on device" "$T/r.err"
 }
 
+@test "sender input failing: both fail, the receiver says why, no -o file" {
+	mkdir "$T/dir"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	# A directory opens, then read(2) fails with EISDIR.
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/dir" 3>&-
+	assert_failure 1
+	assert_output "rcp-quic-send: sender input failed: read: Is a directory"
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -q "rcp-quic-recv: peer failed: sender input failed: read: Is a directory" "$T/r.err"
+	[ ! -e "$T/out" ]
+	run find "$T" -name '.out.*'
+	assert_output ""
+}
+
 @test "sender killed mid-transfer: receiver fails, no -o file, no temporary file" {
 	mkfifo "$T/fifo"
 	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 3 -o "$T/out"
