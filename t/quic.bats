@@ -287,6 +287,7 @@ wait_exit() {
 		sleep 0.1
 	done
 	kill -9 "$s_pid"
+	wait "$s_pid" 2>/dev/null || true
 	wait_exit r 15
 	[ "$r_rc" -eq 1 ]
 	run cat "$T/r.err"
