@@ -286,8 +286,8 @@ wait_exit() {
 		[ -n "$(find "$T" -name '.out.*' -size +100k)" ] && break
 		sleep 0.1
 	done
-	kill -9 "$s_pid"
-	wait "$s_pid" 2>/dev/null || true
+	# Braces: bash reports the killed job on the stderr of the wait.
+	{ kill -9 "$s_pid"; wait "$s_pid"; } 2>/dev/null || true
 	wait_exit r 15
 	[ "$r_rc" -eq 1 ]
 	run cat "$T/r.err"
