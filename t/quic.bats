@@ -13,9 +13,11 @@ setup() {
 
 teardown() {
 	local p
-	for p in "${PIDS[@]}"; do
-		kill -9 "$p" 2>/dev/null || true
-	done
+	{
+		for p in "${PIDS[@]}"; do
+			kill -9 "$p" && wait "$p"
+		done
+	} 2>/dev/null || true
 	if [ -n "$NETNS" ]; then
 		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 		ip netns delete "$NETNS" 2>/dev/null || true
