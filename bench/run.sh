@@ -10,7 +10,7 @@ echo "rcp-entropy bench, $(date -u +%Y-%m-%d), $(nproc) cores," \
 	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "input ${BENCH_SIZE_MB} MiB on $BENCH_DIR, median of $BENCH_RUNS runs"
 compare_header
-for area in entropy aescbc quic launch; do
+for area in entropy aescbc quic launch rss; do
 	if [ -x "bench/$area.sh" ]; then
 		bash "bench/$area.sh" || echo "bench/$area.sh failed" >&2
 	fi
