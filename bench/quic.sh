@@ -11,89 +11,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
 PATH="$TOP/bin:$PATH"
-if [ -f bench/lib.sh ]; then
-	. bench/lib.sh
-else	# standalone: the same helpers, the same report line
-	BENCH_DIR=${BENCH_DIR:-/dev/shm/rcp-bench}
-	BENCH_RUNS=${BENCH_RUNS:-5}
-	BENCH_SIZE_MB=${BENCH_SIZE_MB:-1024}
-	mkdir -p "$BENCH_DIR"
-	bench_input() {
-		local f="$BENCH_DIR/$1"
-		if [ ! -f "$f" ] || [ "$(stat -c %s "$f")" -ne $(($2 * 1048576)) ]; then
-			head -c $(($2 * 1048576)) /dev/urandom >"$f"
-		fi
-		echo "$f"
-	}
-	seconds() {
-		local t0 t1
-		t0=$(date +%s.%N)
-		bash -o pipefail -c "$1" || { echo "bench: failed: $1" >&2; return 1; }
-		t1=$(date +%s.%N)
-		echo "$t1 - $t0" | bc -l
-	}
-	median() {
-		printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-			if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-	}
-	compare() {
-		local label=$1 target=$2 ours=$3 anchor=$4 a=() b=() i ma mb ratio verdict
-		for ((i = 0; i < BENCH_RUNS; i++)); do
-			b+=("$(seconds "$anchor")") || return 1
-			a+=("$(seconds "$ours")") || return 1
-		done
-		ma=$(median "${a[@]}")
-		mb=$(median "${b[@]}")
-		ratio=$(echo "$ma / $mb" | bc -l)
-		verdict=met
-		[ "$(echo "$ratio <= $target" | bc -l)" = 1 ] || verdict=MISSED
-		printf '%-44s %8.3f s %8.3f s %6.3f  <= %-5s %s\n' "$label" "$ma" "$mb" \
-			"$ratio" "$target" "$verdict"
-		BENCH_OURS=$ma BENCH_ANCHOR=$mb
-	}
-fi
+. bench/lib.sh
 
 in=$(bench_input in-$BENCH_SIZE_MB "$BENCH_SIZE_MB")
 W=$(mktemp -d "$BENCH_DIR/quic.XXXXXX")
-SSHD_PID=
+GTLS_PID=
 cleanup() {
-	[ -z "$SSHD_PID" ] || kill "$SSHD_PID" 2>/dev/null || true
+	sshd_stop
+	[ -z "$GTLS_PID" ] || kill "$GTLS_PID" 2>/dev/null || true
 	rm -rf "$W"
 }
 trap cleanup EXIT
 
-# The throwaway sshd: its own host key, user key and config, on a free
-# loopback port.
-ssh-keygen -q -t ed25519 -N '' -f "$W/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$W/user_key"
-cp "$W/user_key.pub" "$W/authorized_keys"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$W/sshd_config" <<CONF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $W/host_key
-PidFile $W/sshd.pid
-AuthorizedKeysFile $W/authorized_keys
-UsePAM no
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-Ciphers aes128-gcm@openssh.com
-CONF
-[ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
-/usr/sbin/sshd -D -e -f "$W/sshd_config" 2>"$W/sshd.log" &
-SSHD_PID=$!
-SSH="ssh -F /dev/null -p $PORT -i '$W/user_key' -o IdentitiesOnly=yes \
--o BatchMode=yes -o UserKnownHostsFile='$W/known_hosts' \
--o StrictHostKeyChecking=accept-new -c aes128-gcm@openssh.com"
-for i in $(seq 50); do
-	eval "$SSH 127.0.0.1 true" 2>/dev/null && break
-	[ "$i" -lt 50 ] || { echo "bench/quic.sh: sshd did not start:" \
-	    "$(cat "$W/sshd.log")" >&2; exit 1; }
-	sleep 0.1
-done
+# The throwaway sshd of the tests: its own host key, user key, config and
+# HOME, on a free loopback port (never the user's ~/.ssh).
+. t/sshd_helper.bash
+sshd_start "$W" >/dev/null
+SSH="ssh -F '$HOME/.ssh/config' -o BatchMode=yes -c aes128-gcm@openssh.com"
 
 # One transfer, start to end: the receiver listens, the sender connects
 # with the pin from the ready line; both must exit 0.
@@ -115,7 +49,7 @@ PAIR
 
 compare "rcp-quic-send | rcp-quic-recv (loopback)" 1.00 \
 	"bash '$W/pair.sh' '$in' '$W'" \
-	"$SSH 127.0.0.1 'cat > /dev/null' < '$in'"
+	"$SSH testhost 'cat > /dev/null' < '$in'"
 if [ -n "${BENCH_OURS:-}" ]; then
 	printf '%-44s %8.0f MB/s %6.0f MB/s\n' "  throughput (quic, ssh)" \
 		"$(echo "$BENCH_SIZE_MB * 1.048576 / $BENCH_OURS" | bc -l)" \
@@ -123,3 +57,20 @@ if [ -n "${BENCH_OURS:-}" ]; then
 fi
 bash "$W/pair.sh" "$in" "$W" --stats
 sed 's/^/  /' "$W/send.err"
+
+# A second anchor: ngtcp2's own GnuTLS example server and client
+# (packages ngtcp2-server, ngtcp2-client), HTTP/3 GET of the same file.
+if command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null; then
+	mkdir -p "$W/htdocs"
+	ln -s "$in" "$W/htdocs/in"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$W/gtls.key" -out "$W/gtls.crt" -days 1 -subj /CN=localhost 2>/dev/null
+	gport=$(free_udp_port)
+	gtlsserver -q -d "$W/htdocs" 127.0.0.1 "$gport" "$W/gtls.key" "$W/gtls.crt" \
+		>/dev/null 2>&1 &
+	GTLS_PID=$!
+	sleep 0.3
+	compare "  rcp-quic pair vs ngtcp2 gtls example" - \
+		"bash '$W/pair.sh' '$in' '$W'" \
+		"gtlsclient -q --exit-on-all-streams-close 127.0.0.1 $gport https://127.0.0.1:$gport/in >/dev/null"
+fi

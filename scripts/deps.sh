@@ -10,8 +10,9 @@ libssh-dev bats bats-support bats-assert bats-file openssh-server
 openssh-client redis-server redis-tools nftables iproute2 mandoc valgrind
 xxd time procps hyperfine bc
 zsh bash-completion clang"
-# Packages that must come from backports on Debian 12 (ngtcp2 >= 1.x).
-quic_pkgs="libngtcp2-dev libngtcp2-crypto-gnutls-dev"
+# Packages that must come from backports on Debian 12 (ngtcp2 >= 1.x; the
+# example server and client are the second anchor of bench/quic.sh).
+quic_pkgs="libngtcp2-dev libngtcp2-crypto-gnutls-dev ngtcp2-server ngtcp2-client"
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
