@@ -44,17 +44,22 @@ rate() { # rate BYTES T0 T1
 	echo "$1 $2 $3" | awk '{ s = $3 - $2; printf "%.2f s, %.1f MiB/s", s, $1 / 1048576 / (s > 0 ? s : 1e-9) }'
 }
 
-# start_redis NAME DIR [FILE]: a redis-server on a free loopback port.
+# start_redis NAME DIR: a redis-server on a free loopback port, serving
+# DIR/dump.rdb if there is one; sets REDIS_PORT.  (Not run in $(...): the
+# server would hold the substitution's pipe open.)
 start_redis() {
 	local name=$1 dir=$2 port
 	port=$(free_port)
 	mkdir -p "$dir"
 	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
 		--dbfilename dump.rdb --save '' --appendonly no --daemonize no \
-		--logfile "$work/$name.log" &
+		--enable-debug-command local --logfile "$work/$name.log" </dev/null >/dev/null 2>&1 &
 	pids+=($!)
 	for _ in $(seq 100); do
-		redis-cli -p "$port" ping >/dev/null 2>&1 && { echo "$port"; return; }
+		if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
+			REDIS_PORT=$port
+			return
+		fi
 		sleep 0.1
 	done
 	echo "redis-server $name did not start; see its log:" >&2
@@ -62,13 +67,22 @@ start_redis() {
 	return 1
 }
 
-# fingerprint PORT: what both servers must agree on.
+# fingerprint PORT: what both servers must agree on: the number of keys
+# and DEBUG DIGEST, a hash over every key and value.
 fingerprint() {
-	echo "keys=$(redis-cli -p "$1" dbsize) digest=$(redis-cli -p "$1" debug digest)"
+	local keys digest
+	keys=$(redis-cli -p "$1" dbsize)
+	digest=$(redis-cli -p "$1" debug digest)
+	[[ $keys =~ ^[0-9]+$ && $digest =~ ^[0-9a-f]{40}$ ]] || {
+		echo "demo: redis on port $1 answered: $keys / $digest" >&2
+		return 1
+	}
+	echo "keys=$keys digest=$digest"
 }
 
 step="starting the source redis-server"
-src_port=$(start_redis source "$work/source")
+start_redis source "$work/source"
+src_port=$REDIS_PORT
 say "source redis-server on 127.0.0.1:$src_port"
 
 step="writing the data set"
@@ -97,19 +111,24 @@ step="generating the key and IV"
 aescbc-keygen "$work/key.pem" "$work/iv.pem"
 say "fresh key and IV in $work (mode $(stat -c %a "$work/key.pem"))"
 
+step="making the receiver's identity"
+recv_pin=$(rcp-quic-recv --gen-identity "$work/recv.identity")
+say "receiver identity $recv_pin: the sender will accept no other peer"
+
 step="carrying the snapshot over QUIC"
 mkdir -p "$work/restored"
 mkfifo "$work/ready"
 t0=$(now)
 entropy-frame "$dump" |
 	aescbc-enc --frames -k "$work/key.pem" -i "$work/iv.pem" |
-	rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 3>"$work/ready" &
+	rcp-quic-send --listen 127.0.0.1:0 --peer-pin "$recv_pin" --ready-fd 3 \
+		3>"$work/ready" 2>"$work/send.log" &
 send_pid=$!
 pids+=("$send_pid")
 read -r tag addr pin <"$work/ready"
 [ "$tag" = RCP_QUIC ]
 say "sender listening on $addr, certificate $pin"
-rcp-quic-recv --connect "$addr" --pin "$pin" |
+rcp-quic-recv --connect "$addr" --pin "$pin" --identity "$work/recv.identity" |
 	aescbc-dec --frames -k "$work/key.pem" -i "$work/iv.pem" |
 	entropy-unframe -o "$work/restored/dump.rdb"
 wait "$send_pid"
@@ -118,7 +137,9 @@ say "entropy-frame | aescbc-enc --frames | rcp-quic-send -> rcp-quic-recv |" \
 	"aescbc-dec --frames | entropy-unframe -o: $size bytes in $(rate "$size" "$t0" "$t1")"
 
 step="loading the restored snapshot"
-dst_port=$(start_redis restored "$work/restored")
+start_redis restored "$work/restored"
+dst_port=$REDIS_PORT
+step="comparing the two servers"
 want=$(fingerprint "$src_port")
 got=$(fingerprint "$dst_port")
 say "restored redis-server on 127.0.0.1:$dst_port: $got"
@@ -144,7 +165,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 AllowUsers $(id -un)
 CONF
-/usr/sbin/sshd -D -e -f "$work/ssh/sshd_config" 2>"$work/sshd.log" &
+/usr/sbin/sshd -D -e -f "$work/ssh/sshd_config" </dev/null >/dev/null 2>"$work/sshd.log" &
 pids+=($!)
 for _ in $(seq 50); do
 	ss -Htln "sport = :$ssh_port" | grep -q . && break
@@ -165,7 +186,8 @@ say "rcp-launch --pull 127.0.0.1 'entropy-frame dump.rdb' | entropy-unframe -o:"
 	"$size bytes in $(rate "$size" "$t0" "$t1")"
 
 step="loading the pulled snapshot"
-pull_port=$(start_redis pulled "$work/pulled")
+start_redis pulled "$work/pulled"
+pull_port=$REDIS_PORT
 got=$(fingerprint "$pull_port")
 say "pulled redis-server on 127.0.0.1:$pull_port: $got"
 [ "$want" = "$got" ] || { echo "demo: data differ: $want vs $got" >&2; exit 1; }
