@@ -1,0 +1,155 @@
+/*
+ * rcp-quic-recv: receive one transfer over QUIC from rcp-quic-send,
+ * listening or connecting, into stdout or (atomically) -o FILE, and
+ * confirm it only once the output is complete (SPEC §5).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_out.h"
+#include "cli.h"
+#include "io.h"
+#include "progress.h"
+#include "quic.h"
+#include "quic_cli.h"
+#include "rcp.h"
+
+static void __attribute__((noreturn))
+usage(const char *reason)
+{
+	if (reason != NULL)
+		diag_warnx("%s", reason);
+	fprintf(reason != NULL ? stderr : stdout,
+	    "usage: rcp-quic-recv [OPTIONS] --listen [ADDR:]PORT [-o FILE]\n"
+	    "       rcp-quic-recv [OPTIONS] --connect HOST:PORT "
+	    "--pin sha256:HEX [-o FILE]\n"
+	    "       rcp-quic-recv --gen-identity FILE\n"
+	    QUIC_CLI_USAGE_OPTIONS);
+	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+}
+
+static void
+log_line(void *arg, const char *msg)
+{
+	(void)arg;
+	diag_warnx("%s", msg);
+}
+
+struct output {
+	struct atomic_out ao;
+	int atomic;
+};
+
+/*
+ * Called once every byte was written: the output must be complete on
+ * return, because the sender is told so next.
+ */
+static int
+finish_output(void *arg, struct rcp_error *e)
+{
+	struct output *out = arg;
+	struct stat st;
+
+	if (out->atomic)
+		return atomic_out_commit(&out->ao, e);
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    fsync(STDOUT_FILENO) != 0 && errno != EINVAL)
+		return error_set_errno(e, EXIT_FAIL, "stdout: fsync");
+	if (close(STDOUT_FILENO) != 0)
+		return error_set_errno(e, EXIT_FAIL, "stdout: close");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		QUIC_CLI_LONGOPTS,
+		CLI_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quic_cli c;
+	struct quic_stats st;
+	struct progress prog;
+	struct output out;
+	struct rcp_error e;
+	const char *output = NULL;
+	int ch, rc;
+
+	diag_init(argv[0]);
+	quic_cli_init(&c, QUIC_RECV);
+	memset(&out, 0, sizeof(out));
+	while ((ch = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
+		switch (quic_cli_option(&c, ch, optarg, &e)) {
+		case 1:
+			continue;
+		case -1:
+			usage(e.msg);
+		}
+		switch (ch) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			usage(NULL);
+		case 'V':
+			diag_version();
+		default:
+			usage("unknown option");
+		}
+	}
+	if (optind < argc)
+		usage("no operands: the output is stdout or -o FILE");
+	if (c.gen_identity != NULL && output != NULL)
+		usage("--gen-identity takes no -o");
+	if (quic_cli_check(&c, &e) != 0) {
+		if (e.status == EXIT_USAGE && c.identity_path == NULL)
+			usage(e.msg);
+		diag_die_error(&e);
+	}
+	if (c.gen_identity != NULL) {
+		if (quic_cli_gen_identity(&c, &e) != 0)
+			diag_die_error(&e);
+		return EXIT_OK;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
+		diag_warnx("warning: no --peer-pin: accepting any peer");
+	if (output != NULL) {
+		if (atomic_out_open(&out.ao, output, &e) != 0)
+			diag_die_error(&e);
+		out.atomic = 1;
+		c.o.data_fd = out.ao.fd;
+	} else {
+		c.o.data_fd = STDOUT_FILENO;
+		io_grow_pipe(STDOUT_FILENO, 1 << 20);
+	}
+	progress_init(&prog, c.progress, 0, 0);
+	c.o.progress = &prog;
+	c.o.finish = finish_output;
+	c.o.finish_arg = &out;
+	c.o.log = log_line;
+	rc = quic_transfer(&c.o, &st, &e);
+	progress_finish(&prog);
+	if (c.stats) {
+		char line[512];
+		quic_stats_format(&st, line, sizeof(line));
+		diag_warnx("%s", line);
+	}
+	quic_cli_free(&c);
+	if (rc != 0) {
+		if (out.atomic)
+			atomic_out_abort(&out.ao);
+		diag_die_error(&e);
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,119 @@
+/*
+ * rcp-quic-send: send FILE (or stdin) over QUIC to one rcp-quic-recv,
+ * listening or connecting, and exit 0 only once the receiver confirmed
+ * that its output is complete (SPEC §5).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "io.h"
+#include "progress.h"
+#include "quic.h"
+#include "quic_cli.h"
+#include "rcp.h"
+
+static void __attribute__((noreturn))
+usage(const char *reason)
+{
+	if (reason != NULL)
+		diag_warnx("%s", reason);
+	fprintf(reason != NULL ? stderr : stdout,
+	    "usage: rcp-quic-send [OPTIONS] --listen [ADDR:]PORT [FILE]\n"
+	    "       rcp-quic-send [OPTIONS] --connect HOST:PORT "
+	    "--pin sha256:HEX [FILE]\n"
+	    "       rcp-quic-send --gen-identity FILE\n"
+	    QUIC_CLI_USAGE_OPTIONS);
+	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+}
+
+static void
+log_line(void *arg, const char *msg)
+{
+	(void)arg;
+	diag_warnx("%s", msg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		QUIC_CLI_LONGOPTS,
+		CLI_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct quic_cli c;
+	struct quic_stats st;
+	struct progress prog;
+	struct rcp_error e;
+	const char *input = NULL;
+	uint64_t size = 0;
+	int ch, rc, in_fd = STDIN_FILENO;
+
+	diag_init(argv[0]);
+	quic_cli_init(&c, QUIC_SEND);
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (quic_cli_option(&c, ch, optarg, &e)) {
+		case 1:
+			continue;
+		case -1:
+			usage(e.msg);
+		}
+		switch (ch) {
+		case 'h':
+			usage(NULL);
+		case 'V':
+			diag_version();
+		default:
+			usage("unknown option");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage("at most one FILE");
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
+		input = argv[0];
+	if (c.gen_identity != NULL && argc > 0)
+		usage("--gen-identity takes no FILE operand");
+	if (quic_cli_check(&c, &e) != 0) {
+		if (e.status == EXIT_USAGE && c.identity_path == NULL)
+			usage(e.msg);
+		diag_die_error(&e);
+	}
+	if (c.gen_identity != NULL) {
+		if (quic_cli_gen_identity(&c, &e) != 0)
+			diag_die_error(&e);
+		return EXIT_OK;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if (input != NULL &&
+	    (in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0)
+		diag_die(EXIT_FAIL, "%s: %s", input, strerror(errno));
+	io_grow_pipe(in_fd, 1 << 20);
+	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
+		diag_warnx("warning: no --peer-pin: accepting any peer");
+	progress_init(&prog, c.progress, io_regular_size(in_fd, &size), size);
+	c.o.data_fd = in_fd;
+	c.o.progress = &prog;
+	c.o.log = log_line;
+	rc = quic_transfer(&c.o, &st, &e);
+	progress_finish(&prog);
+	if (c.stats) {
+		char line[512];
+		quic_stats_format(&st, line, sizeof(line));
+		diag_warnx("%s", line);
+	}
+	quic_cli_free(&c);
+	if (rc != 0)
+		diag_die_error(&e);
+	return EXIT_OK;
+}

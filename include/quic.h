@@ -1,0 +1,210 @@
+/*
+ * quic.h: the QUIC endpoint behind rcp-quic-send, rcp-quic-recv and
+ * rcp-launch --pull/--push (SPEC §5).  ngtcp2 with GnuTLS, TLS 1.3.
+ *
+ * The protocol (documented for users in rcp-quic-send(1)):
+ *  - ALPN "rcp-entropy/1/c2s" when the client sends the data,
+ *    "rcp-entropy/1/s2c" when the server does, so that two senders or two
+ *    receivers fail the handshake instead of waiting for each other.
+ *  - Both ends present a certificate; each checks the other's SHA-256
+ *    certificate fingerprint (the "pin") in a GnuTLS verify callback.
+ *    There is no CA chain.
+ *  - The sender opens one bidirectional stream and writes the data, then
+ *    FIN.  The receiver, once its output is finished (written, flushed,
+ *    closed or committed), writes the 8-byte big-endian count of bytes it
+ *    received, then FIN, on the same stream.  The sender checks the count
+ *    and closes the connection with NO_ERROR; only then is the transfer
+ *    delivered.
+ *  - Any other end is a failure: CONNECTION_CLOSE carries one of the
+ *    QUIC_APP_* codes below and a short reason, an idle timeout or a
+ *    peer that vanished (ICMP unreachable) fails both sides.
+ *
+ * Every function returns 0, or -1 with *e filled in (status from SPEC §1:
+ * 1 failure, 2 configuration, 4 authentication); none of them prints.
+ */
+#ifndef RCP_QUIC_H
+#define RCP_QUIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "progress.h"
+#include "rcp.h"
+
+/* Application error codes in CONNECTION_CLOSE. */
+enum {
+	QUIC_APP_OK = 0,		/* transfer confirmed, clean close */
+	QUIC_APP_SENDER_INPUT = 1,	/* sender could not read its input */
+	QUIC_APP_RECEIVER_OUTPUT = 2,	/* receiver could not write/commit */
+	QUIC_APP_PROTOCOL = 3,		/* peer broke the protocol above */
+	QUIC_APP_INTERNAL = 4,		/* local failure (memory, crypto) */
+};
+
+#define QUIC_ALPN_C2S "rcp-entropy/1/c2s"
+#define QUIC_ALPN_S2C "rcp-entropy/1/s2c"
+
+/* Defaults of SPEC §5, in seconds. */
+#define QUIC_DEFAULT_ACCEPT_TIMEOUT 120
+#define QUIC_DEFAULT_CONNECT_TIMEOUT 15
+#define QUIC_DEFAULT_IDLE_TIMEOUT 30
+
+/* "sha256:" and 64 lowercase hex digits, plus the NUL. */
+#define QUIC_PIN_PREFIX "sha256:"
+#define QUIC_PIN_LEN (7 + 64)
+#define QUIC_PIN_SIZE (QUIC_PIN_LEN + 1)
+
+/* Longest host text we handle (DNS name or address literal). */
+#define QUIC_HOST_MAX 256
+/* Ready line: "RCP_QUIC " host ":" port " " pin, without newline. */
+#define QUIC_READY_MAX (9 + 2 + QUIC_HOST_MAX + 6 + 1 + QUIC_PIN_LEN + 2)
+
+/* ---- identities -------------------------------------------------------- */
+
+/*
+ * A private key and its self-signed certificate.  Opaque; key material
+ * is wiped by quic_identity_free.
+ */
+struct quic_identity;
+
+/* A fresh ECDSA P-256 key and certificate, in memory only. */
+int quic_identity_generate(struct quic_identity **out, struct rcp_error *e);
+/*
+ * PEM private key (PKCS#8 or SEC1) plus PEM certificate, in either order,
+ * from a file (may be /dev/fd/N) or a buffer.  A missing part, or a key
+ * that does not belong to the certificate, is status 2.
+ */
+int quic_identity_load_file(struct quic_identity **out, const char *path,
+    struct rcp_error *e);
+int quic_identity_load_pem(struct quic_identity **out, const void *pem,
+    size_t len, struct rcp_error *e);
+/*
+ * The identity as PEM text (key, then certificate), NUL-terminated, in
+ * *pem (length without the NUL in *len).  Release it with quic_pem_free,
+ * which wipes it.
+ */
+int quic_identity_export_pem(const struct quic_identity *id, char **pem,
+    size_t *len, struct rcp_error *e);
+void quic_pem_free(char *pem, size_t len);
+/* Writes the PEM to a new file, mode 0600; an existing file is refused. */
+int quic_identity_write_file(const struct quic_identity *id,
+    const char *path, struct rcp_error *e);
+/* "sha256:<64 lowercase hex>" of the certificate's DER; lives with id. */
+const char *quic_identity_pin(const struct quic_identity *id);
+void quic_identity_free(struct quic_identity *id);
+
+/*
+ * Checks a pin given by a user ("sha256:" and 64 hex digits, either
+ * case) and writes it normalised to lowercase into out.  Status 2.
+ */
+int quic_pin_parse(const char *s, char out[QUIC_PIN_SIZE],
+    struct rcp_error *e);
+
+/* ---- addresses and the ready line ------------------------------------ */
+
+/*
+ * Splits "HOST:PORT", "[V6]:PORT", or (allow_bare_port) "PORT" alone.
+ * host gets "" for a bare port; brackets are removed.  Status 2.
+ */
+int quic_parse_hostport(const char *s, int allow_bare_port,
+    char host[QUIC_HOST_MAX], uint16_t *port, struct rcp_error *e);
+
+#define QUIC_PORT_RANGES_MAX 16
+struct quic_port_range {
+	uint16_t lo, hi;	/* inclusive, 1 <= lo <= hi */
+};
+/* "LO-HI[,LO-HI...]" (a single "P" means P-P).  Status 2. */
+int quic_parse_port_ranges(const char *s, struct quic_port_range *r,
+    size_t *n, struct rcp_error *e);
+
+/*
+ * "RCP_QUIC <host>:<port> <pin>" without a newline; an IPv6 literal host
+ * is bracketed.  Returns 0, or -1 if buf is too small or host empty.
+ */
+int quic_ready_format(char *buf, size_t size, const char *host,
+    uint16_t port, const char *pin);
+/*
+ * Strict parse of one ready line (a trailing "\n" or "\r\n" allowed,
+ * nothing else): host (brackets removed), port 1..65535, pin.  Status 1
+ * (it comes from a peer, not from the user).
+ */
+int quic_ready_parse(const char *line, char host[QUIC_HOST_MAX],
+    uint16_t *port, char pin[QUIC_PIN_SIZE], struct rcp_error *e);
+
+/* ---- the transfer ------------------------------------------------------ */
+
+enum quic_role { QUIC_LISTEN, QUIC_CONNECT };
+enum quic_dir { QUIC_SEND, QUIC_RECV };
+enum quic_cc { QUIC_CC_CUBIC, QUIC_CC_BBR, QUIC_CC_RENO };
+
+struct quic_opts {
+	enum quic_role role;
+	enum quic_dir dir;
+	/*
+	 * listen: the address to bind ("" or NULL: the wildcard, dual-stack
+	 * "::" where available); connect: a host name or address literal.
+	 */
+	const char *host;
+	uint16_t port;		/* listen: 0 = ephemeral (or ranges) */
+	const struct quic_port_range *ranges;	/* listen, port 0 only */
+	size_t nranges;
+	const char *pin;	/* connect: required, normalised server pin */
+	const char *peer_pin;	/* listen: NULL accepts any client */
+	/* Our certificate; NULL makes an ephemeral one.  Not taken over. */
+	const struct quic_identity *identity;
+	/* QUIC_SEND: read until EOF; QUIC_RECV: write everything here. */
+	int data_fd;
+	/* listen: the ready line (with "\n") goes here once bound; -1 none. */
+	int ready_fd;
+	/* listen: called with the ready line (no "\n") once bound; or NULL. */
+	void (*on_ready)(void *arg, const char *line);
+	void *on_ready_arg;
+	const char *advertise;	/* host printed instead of a wildcard */
+	unsigned accept_timeout;	/* seconds, 0 = forever (listen) */
+	unsigned connect_timeout;	/* seconds, handshake bound */
+	unsigned idle_timeout;		/* seconds, >= 1 */
+	enum quic_cc cc;
+	struct progress *progress;	/* or NULL */
+	/*
+	 * QUIC_RECV: called once the sender's FIN arrived and every byte was
+	 * written to data_fd, before the confirmation goes out.  Finish the
+	 * output here (close, fsync, atomic commit); return 0, or -1 with *e
+	 * filled in to fail the transfer (the sender is told).  NULL: the
+	 * library only checks that the writes succeeded.
+	 */
+	int (*finish)(void *arg, struct rcp_error *e);
+	void *finish_arg;
+	/*
+	 * Non-fatal events (a refused peer while listening, "accepting any
+	 * peer" is the caller's to print).  NULL: silent.
+	 */
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
+};
+
+/* Fills o with the defaults above: ports, pins and fds still to set. */
+void quic_opts_init(struct quic_opts *o);
+
+struct quic_stats {
+	uint64_t bytes;		/* stream payload sent or received */
+	double seconds;		/* from handshake completion to the end */
+	double srtt_ms, min_rtt_ms;
+	uint64_t pkts_sent, pkts_recv, pkts_lost;
+	char peer[QUIC_HOST_MAX + 8];	/* "addr:port" of the peer */
+};
+
+/*
+ * Runs one whole transfer: listen (one authenticated peer, then no
+ * more) or connect, then send data_fd to EOF or receive into it.
+ * Returns 0 only when the transfer is confirmed end to end (see the top
+ * of this file); else -1 with *e: 4 for a pin mismatch or a refusal by
+ * the peer, 1 for everything else (timeouts, network, peer failures,
+ * local I/O), 2 for an unusable local address or identity.  st (may be
+ * NULL) is filled in either way.
+ */
+int quic_transfer(const struct quic_opts *o, struct quic_stats *st,
+    struct rcp_error *e);
+
+/* One line, no newline: "bytes=... seconds=... throughput=... ..." */
+void quic_stats_format(const struct quic_stats *st, char *buf, size_t size);
+
+#endif

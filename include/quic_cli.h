@@ -1,0 +1,74 @@
+/*
+ * quic_cli.h: the options rcp-quic-send and rcp-quic-recv share
+ * (SPEC §5), parsed once for both.
+ */
+#ifndef RCP_QUIC_CLI_H
+#define RCP_QUIC_CLI_H
+
+#include <getopt.h>
+
+#include "quic.h"
+
+/* Option codes above the ASCII range, for getopt_long. */
+enum {
+	QOPT_LISTEN = 256, QOPT_CONNECT, QOPT_PIN, QOPT_PEER_PIN,
+	QOPT_IDENTITY, QOPT_GEN_IDENTITY, QOPT_PORT_RANGE, QOPT_READY_FD,
+	QOPT_ADVERTISE, QOPT_ACCEPT_TIMEOUT, QOPT_CONNECT_TIMEOUT,
+	QOPT_IDLE_TIMEOUT, QOPT_CC, QOPT_STATS, QOPT_PROGRESS,
+};
+
+#define QUIC_CLI_LONGOPTS \
+	{ "listen", required_argument, NULL, QOPT_LISTEN }, \
+	{ "connect", required_argument, NULL, QOPT_CONNECT }, \
+	{ "pin", required_argument, NULL, QOPT_PIN }, \
+	{ "peer-pin", required_argument, NULL, QOPT_PEER_PIN }, \
+	{ "identity", required_argument, NULL, QOPT_IDENTITY }, \
+	{ "gen-identity", required_argument, NULL, QOPT_GEN_IDENTITY }, \
+	{ "port-range", required_argument, NULL, QOPT_PORT_RANGE }, \
+	{ "ready-fd", required_argument, NULL, QOPT_READY_FD }, \
+	{ "advertise", required_argument, NULL, QOPT_ADVERTISE }, \
+	{ "accept-timeout", required_argument, NULL, QOPT_ACCEPT_TIMEOUT }, \
+	{ "connect-timeout", required_argument, NULL, QOPT_CONNECT_TIMEOUT }, \
+	{ "idle-timeout", required_argument, NULL, QOPT_IDLE_TIMEOUT }, \
+	{ "cc", required_argument, NULL, QOPT_CC }, \
+	{ "stats", no_argument, NULL, QOPT_STATS }, \
+	{ "progress", no_argument, NULL, QOPT_PROGRESS }
+
+/* The OPTIONS part of both usage texts (man page SYNOPSIS). */
+#define QUIC_CLI_USAGE_OPTIONS \
+	"OPTIONS: [--identity FILE] [--peer-pin sha256:HEX] " \
+	"[--port-range LO-HI[,LO-HI...]]\n" \
+	"         [--ready-fd N] [--advertise HOST] [--accept-timeout SECS] " \
+	"[--connect-timeout SECS]\n" \
+	"         [--idle-timeout SECS] [--cc cubic|bbr|reno] [--stats] " \
+	"[--progress]\n"
+
+struct quic_cli {
+	struct quic_opts o;
+	const char *listen, *connect, *pin_arg, *peer_pin_arg;
+	const char *identity_path, *gen_identity, *port_range;
+	const char *ready_fd_arg, *advertise, *accept_timeout_arg;
+	char host[QUIC_HOST_MAX];
+	char pin[QUIC_PIN_SIZE], peer_pin[QUIC_PIN_SIZE];
+	struct quic_port_range ranges[QUIC_PORT_RANGES_MAX];
+	struct quic_identity *identity;	/* loaded --identity, or NULL */
+	int stats, progress;
+};
+
+void quic_cli_init(struct quic_cli *c, enum quic_dir dir);
+/*
+ * Takes one option.  Returns 1 if it was one of QUIC_CLI_LONGOPTS, 0 if
+ * not (the caller's own), -1 with *e (status 2) for a bad value.
+ */
+int quic_cli_option(struct quic_cli *c, int ch, const char *arg,
+    struct rcp_error *e);
+/*
+ * After getopt: checks the combination of options and loads --identity.
+ * Returns 0 or -1 with *e (status 2; a reason for usage()).
+ */
+int quic_cli_check(struct quic_cli *c, struct rcp_error *e);
+/* --gen-identity: writes the file, prints the pin.  Returns 0 or -1. */
+int quic_cli_gen_identity(const struct quic_cli *c, struct rcp_error *e);
+void quic_cli_free(struct quic_cli *c);
+
+#endif
