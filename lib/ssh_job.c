@@ -475,6 +475,8 @@ ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
 					ssh_event_remove_fd(ev, j->in_fd);
 					j->in_polled = 0;
 				}
+				if (j->on_closed != NULL)
+					j->on_closed(j, j->control_arg);
 				continue;
 			}
 			open++;
