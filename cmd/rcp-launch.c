@@ -574,7 +574,7 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 	struct ssh_job *jobs[2];
 	struct rcp_error e;
 	uint64_t size = 0;
-	int i, rc, status;
+	int i, rc, status, known;
 
 	l->n = l->mode == MODE_FROMTO ? 2 : 1;
 	for (i = 0; i < l->n; i++)
@@ -596,8 +596,8 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 		progress_init(&l->prog, l->progress, 0, 0);
 	} else if (l->mode == MODE_PUSH) {
 		io_grow_pipe(STDIN_FILENO, 1 << 20);
-		progress_init(&l->prog, l->progress,
-		    io_regular_size(STDIN_FILENO, &size), size);
+		known = io_regular_size(STDIN_FILENO, &size);
+		progress_init(&l->prog, l->progress, known, size);
 	}
 	/* DST first: it only waits for SRC's address, guarded. */
 	if (l->mode == MODE_FROMTO)
