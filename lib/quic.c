@@ -57,6 +57,7 @@
 #define SOCKET_BUF_SIZE (8u << 20)	/* SO_SNDBUF / SO_RCVBUF wish */
 #define TX_BATCH_BYTES 65000u		/* one GSO sendmsg */
 #define TX_BATCH_SEGS 64		/* kernel UDP_MAX_SEGMENTS */
+#define TX_BUF_SIZE (TX_BATCH_BYTES + 65536u)	/* a batch + one probe */
 #define RX_BUF_SIZE 65536u		/* one GRO datagram train */
 #define RX_BATCH 64			/* recvmsg calls per poll round */
 #define CID_LEN 16
@@ -558,6 +559,10 @@ conn_settings(struct ep *ep, ngtcp2_settings *s, ngtcp2_transport_params *p)
 		[QUIC_CC_RENO] = NGTCP2_CC_ALGO_RENO,
 	};
 
+	static const uint16_t pmtud_probes[] = {
+		1452, 4096, 8192, 16384, 32768, 65000
+	};
+
 	ngtcp2_settings_default(s);
 	s->initial_ts = now_ns();
 	s->cc_algo = cc[ep->o->cc];
@@ -566,6 +571,15 @@ conn_settings(struct ep *ep, ngtcp2_settings *s, ngtcp2_transport_params *p)
 	s->handshake_timeout = (ngtcp2_duration)(ep->o->connect_timeout ?
 	    ep->o->connect_timeout : QUIC_DEFAULT_CONNECT_TIMEOUT) *
 	    NGTCP2_SECONDS;
+	/*
+	 * Start at 1200 bytes and let PMTUD climb: a 1500-byte Ethernet path
+	 * stops at 1452, jumbo frames at 8192, loopback goes to 65000, where
+	 * per-packet costs (crypto setup, ACKs, syscalls) almost vanish.
+	 */
+	s->max_tx_udp_payload_size = pmtud_probes[
+	    sizeof(pmtud_probes) / sizeof(pmtud_probes[0]) - 1];
+	s->pmtud_probes = pmtud_probes;
+	s->pmtud_probeslen = sizeof(pmtud_probes) / sizeof(pmtud_probes[0]);
 	if (getenv("RCP_QUIC_DEBUG") != NULL)
 		s->log_printf = debug_printf;
 
@@ -610,7 +624,8 @@ conn_free(struct ep *ep)
 static void
 socket_tune(struct ep *ep)
 {
-	int one = 1, sz = SOCKET_BUF_SIZE;
+	int one = 1, sz = SOCKET_BUF_SIZE, probe = IP_PMTUDISC_PROBE;
+	int probe6 = IPV6_PMTUDISC_PROBE;
 
 	/* Root may exceed net.core.[rw]mem_max; others get what they can. */
 	if (setsockopt(ep->fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
@@ -622,6 +637,15 @@ socket_tune(struct ep *ep)
 		(void)setsockopt(ep->fd, SOL_SOCKET, SO_SNDBUF, &sz,
 		    sizeof(sz));
 	(void)setsockopt(ep->fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	/*
+	 * Don't fragment: PMTUD probes must fail when too large, not arrive
+	 * in pieces.
+	 */
+	(void)setsockopt(ep->fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe,
+	    sizeof(probe));
+	if (ep->local.sa.sa_family == AF_INET6)
+		(void)setsockopt(ep->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
+		    &probe6, sizeof(probe6));
 	ep->gso = getenv("RCP_QUIC_NO_GSO") == NULL;
 }
 
@@ -681,8 +705,15 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 				ep->peer_gone = 1;
 				return 0;
 			}
-			if (errno == EMSGSIZE) {
-				/* PMTUD probe too large: ngtcp2 learns. */
+			if (errno == EMSGSIZE || errno == EPERM ||
+			    errno == ENOBUFS) {
+				/*
+				 * A probe over the path MTU, a firewall drop
+				 * (EPERM from netfilter), a full queue: the
+				 * datagram is lost, and QUIC recovers from
+				 * loss.  A lasting block ends in the idle
+				 * timeout.
+				 */
 				buf += chunk;
 				len -= chunk;
 				continue;
@@ -802,7 +833,7 @@ write_packets(struct ep *ep)
 	ngtcp2_path_storage ps;
 	ngtcp2_pkt_info pi;
 	ngtcp2_tstamp ts = now_ns();
-	size_t maxpl, quantum, off = 0, seg = 0, nseg = 0, total = 0;
+	size_t maxpl, destlen, quantum, off = 0, seg = 0, nseg = 0, total = 0;
 
 	if (ep->txlen > 0) {
 		if (send_batch(ep, ep->txbuf, ep->txlen, ep->txseg) != 0)
@@ -811,7 +842,12 @@ write_packets(struct ep *ep)
 			return 0;	/* still EAGAIN: wait for POLLOUT */
 	}
 	ngtcp2_path_storage_zero(&ps);
+	/*
+	 * Packets are the path's size, but ngtcp2 needs room for its largest
+	 * PMTUD probe or it never probes.
+	 */
 	maxpl = ngtcp2_conn_get_path_max_tx_udp_payload_size(ep->conn);
+	destlen = ngtcp2_conn_get_max_tx_udp_payload_size(ep->conn);
 	quantum = ngtcp2_conn_get_send_quantum(ep->conn);
 	if (quantum < maxpl)
 		quantum = maxpl;
@@ -837,7 +873,7 @@ write_packets(struct ep *ep)
 		for (i = 0; i < nvec; i++)
 			vtotal += vec[i].len;
 		n = ngtcp2_conn_writev_stream(ep->conn, &ps.path, &pi,
-		    ep->txbuf + off, maxpl, &datalen, flags, sid,
+		    ep->txbuf + off, destlen, &datalen, flags, sid,
 		    nvec ? vec : NULL, nvec, ts);
 		if (n < 0) {
 			switch (n) {
@@ -1072,8 +1108,13 @@ read_packets(struct ep *ep)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			if (errno == ECONNREFUSED) {
+				/*
+				 * The kernel reports the ICMP error before
+				 * the datagrams still queued, such as the
+				 * peer's CONNECTION_CLOSE: read on.
+				 */
 				ep->peer_gone = 1;
-				return 0;
+				continue;
 			}
 			ep_fail(ep, EXIT_FAIL, "receive: %s", strerror(errno));
 			return -1;
@@ -1161,7 +1202,8 @@ server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 static void
 server_reset(struct ep *ep)
 {
-	ep_log(ep, "refused peer %s: %s", ep->peer_text,
+	ep_log(ep, "handshake with %s failed, still listening: %s",
+	    ep->peer_text,
 	    ep->e != NULL ? ep->e->msg : "handshake failed");
 	if (ep->close_pending)
 		send_close(ep);
@@ -1436,9 +1478,13 @@ progress_protocol(struct ep *ep)
 {
 	if (ep->is_sender) {
 		stream_open(ep);
-		if (ep->sid >= 0)
-			ep->lost = ngtcp2_conn_get_stream_loss_count(ep->conn,
-			    ep->sid);
+		if (ep->sid >= 0) {
+			/* The count goes with the stream: keep the last. */
+			uint64_t n = ngtcp2_conn_get_stream_loss_count(
+			    ep->conn, ep->sid);
+			if (n > ep->lost)
+				ep->lost = n;
+		}
 		if (ep->confirm_fin && !ep->done && !ep->failed &&
 		    sender_confirmed(ep) == 0) {
 			ngtcp2_ccerr_set_application_error(&ep->ccerr,
@@ -1509,6 +1555,8 @@ ep_loop(struct ep *ep)
 			if (!ep->failed && !ep->close_pending && !ep->done)
 				(void)write_packets(ep);
 		}
+		if (ep->peer_gone && !ep->failed && !ep->done)
+			(void)read_packets(ep);	/* its last words first */
 		if (ep->peer_gone && !ep->failed && !ep->done) {
 			if (ep->handshake_done)
 				ep_fail(ep, EXIT_FAIL, "peer %s is gone "
@@ -1665,8 +1713,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 			return -1;
 		ep.id = eph;
 	}
-	ep.txbuf = malloc(TX_BATCH_BYTES + NGTCP2_MAX_UDP_PAYLOAD_SIZE * 2 +
-	    65536);
+	ep.txbuf = malloc(TX_BUF_SIZE);
 	ep.rxbuf = malloc(RX_BUF_SIZE);
 	if (ep.is_sender)
 		ep.ring = malloc(SEND_RING_SIZE);

@@ -1,0 +1,362 @@
+#!/usr/bin/env bats
+# rcp-quic-send, rcp-quic-recv (SPEC §5).  Loopback, and for packet loss a
+# network namespace made here.  Every wait is bounded; teardown kills
+# whatever a test left running.
+
+load test_helper
+
+setup() {
+	setup_tmp
+	PIDS=()
+	NETNS=""
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	if [ -n "$NETNS" ]; then
+		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns delete "$NETNS" 2>/dev/null || true
+	fi
+}
+
+# bg NAME CMD...: runs CMD in the background, fd 3 (the ready line) to
+# $T/NAME.ready, stderr to $T/NAME.err; its pid goes into NAME_pid.
+bg() {
+	local name=$1
+	shift
+	"$@" 3>"$T/$name.ready" 2>"$T/$name.err" &
+	PIDS+=($!)
+	printf -v "${name}_pid" '%s' "$!"
+}
+
+# wait_ready NAME: waits (10 s at most) for NAME's ready line and sets
+# ADDR (host:port) and PIN from it.
+wait_ready() {
+	local i line
+	for ((i = 0; i < 100; i++)); do
+		if [ -s "$T/$1.ready" ] && line=$(head -n 1 "$T/$1.ready") &&
+		    [[ $line == RCP_QUIC\ *\ sha256:* ]]; then
+			read -r _ ADDR PIN <<<"$line"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "no ready line from $1: $(cat "$T/$1.err")" >&2
+	return 1
+}
+
+# wait_exit NAME [SECS]: waits for NAME to end (killing it after SECS,
+# default 30) and sets NAME_rc.
+wait_exit() {
+	local pid_var="${1}_pid" secs=${2:-30} i rc
+	local pid=${!pid_var}
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	rc=0
+	wait "$pid" || rc=$?
+	printf -v "${1}_rc" '%s' "$rc"
+}
+
+@test "-h and -V on both programs" {
+	for p in rcp-quic-send rcp-quic-recv; do
+		run "$p" -h
+		assert_success
+		assert_output --partial "usage: $p [OPTIONS] --listen [ADDR:]PORT"
+		run "$p" --version
+		assert_success
+		assert_output "$p 0.1.0"
+	done
+}
+
+@test "usage errors: status 2 and a sentence naming the option" {
+	run rcp-quic-send --connect 127.0.0.1:4433 /dev/null
+	assert_failure 2
+	assert_output --partial "--connect needs --pin sha256:HEX"
+	run rcp-quic-recv
+	assert_failure 2
+	assert_output --partial "one of --listen or --connect is needed"
+	run rcp-quic-recv --listen 0 --connect 127.0.0.1:1 --pin "sha256:$(printf '%064d' 0)"
+	assert_failure 2
+	assert_output --partial "--listen and --connect exclude each other"
+	run rcp-quic-send --connect 127.0.0.1:4433 --pin sha256:abc
+	assert_failure 2
+	assert_output --partial "--pin sha256:abc: expected sha256: and 64 hex digits"
+	run rcp-quic-send --listen 127.0.0.1:4433 --port-range 5000-5010
+	assert_failure 2
+	assert_output --partial "--port-range needs port 0"
+	run rcp-quic-send --listen 0 --port-range 5010-5000
+	assert_failure 2
+	assert_output --partial "--port-range 5010-5000: expected LO-HI"
+	run rcp-quic-recv --listen 0 --cc vegas
+	assert_failure 2
+	assert_output --partial "--cc vegas: must be cubic, bbr or reno"
+	run rcp-quic-recv --listen 0 --idle-timeout 0
+	assert_failure 2
+	assert_output --partial "--idle-timeout 0: must be 1..86400 seconds"
+	run rcp-quic-recv --listen ::1:4433
+	assert_failure 2
+	assert_output --partial "put an IPv6 address in brackets"
+	run rcp-quic-recv --listen 0 --ready-fd 9
+	assert_failure 2
+	assert_output --partial "--ready-fd 9: Bad file descriptor"
+	run rcp-quic-send --listen 0 a b
+	assert_failure 2
+	assert_output --partial "at most one FILE"
+}
+
+@test "30 MB, receiver listening on 127.0.0.1, -o FILE, sha256 equal" {
+	random_file "$T/in" 31457280
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	[[ $ADDR == 127.0.0.1:* ]]
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	grep -q "warning: no --peer-pin: accepting any peer" "$T/r.err"
+	[ "$(sha256sum <"$T/in")" = "$(sha256sum <"$T/out")" ]
+}
+
+@test "30 MB, sender listening on [::1], stdin to stdout" {
+	random_file "$T/in" 31457280
+	bg s rcp-quic-send --listen '[::1]:0' --ready-fd 3 "$T/in"
+	wait_ready s
+	[[ $ADDR == \[::1\]:* ]]
+	run_pipe "rcp-quic-recv --connect '$ADDR' --pin '$PIN' --stats 3>&- > '$T/out'"
+	assert_success
+	assert_output --regexp "rcp-quic-recv: stats: bytes=31457280 seconds=[0-9.]+ throughput=[0-9.]+MB/s rtt="
+	wait_exit s
+	[ "$s_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
+@test "sender reads a pipe; the ready line goes to stderr by default" {
+	random_file "$T/in" 3000000
+	cat "$T/in" >"$T/copy"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 -o "$T/out"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^RCP_QUIC ' "$T/r.err" && break
+		sleep 0.1
+	done
+	read -r _ ADDR PIN < <(grep '^RCP_QUIC ' "$T/r.err")
+	run_pipe "cat '$T/copy' | rcp-quic-send --connect '$ADDR' --pin '$PIN' 3>&-"
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
+@test "an empty input is delivered as an empty file" {
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" /dev/null 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	[ -f "$T/out" ] && [ ! -s "$T/out" ]
+}
+
+@test "wrong pin: status 4 and both fingerprints; the listener keeps waiting" {
+	random_file "$T/in" 100000
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	local wrong="sha256:$(printf '%064d' 0)"
+	run rcp-quic-send --connect "$ADDR" --pin "$wrong" "$T/in" 3>&-
+	assert_failure 4
+	assert_output "rcp-quic-send: server certificate fingerprint mismatch: expected $wrong, got $PIN"
+	# Upper-case hex is the same pin.
+	run rcp-quic-send --connect "$ADDR" --pin "sha256:${PIN#sha256:}" "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
+@test "--gen-identity writes a 0600 key file and prints its pin; --identity uses it" {
+	run rcp-quic-send --gen-identity "$T/id.pem"
+	assert_success
+	assert_output --regexp '^sha256:[0-9a-f]{64}$'
+	local gpin=$output
+	[ "$(stat -c %a "$T/id.pem")" = 600 ]
+	grep -q -- '-----BEGIN PRIVATE KEY-----' "$T/id.pem"
+	grep -q -- '-----BEGIN CERTIFICATE-----' "$T/id.pem"
+	run rcp-quic-recv --gen-identity "$T/id.pem"
+	assert_failure 1
+	assert_output --partial "$T/id.pem: File exists"
+	# A listener with that identity announces the same pin.
+	random_file "$T/in" 100000
+	bg s rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 --identity "$T/id.pem" "$T/in"
+	wait_ready s
+	[ "$PIN" = "$gpin" ]
+	run rcp-quic-recv --connect "$ADDR" --pin "$gpin" -o "$T/out" 3>&-
+	assert_success
+	wait_exit s
+	[ "$s_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
+@test "a malformed --identity file is a usage error (2)" {
+	echo "not a key" >"$T/bad.pem"
+	run rcp-quic-send --listen 0 --identity "$T/bad.pem" /dev/null
+	assert_failure 2
+	assert_output --partial "$T/bad.pem: no usable private key"
+	run rcp-quic-send --listen 0 --identity "$T/missing.pem" /dev/null
+	assert_failure 2
+	assert_output --partial "$T/missing.pem: No such file or directory"
+	# Key of one identity, certificate of another.
+	rcp-quic-send --gen-identity "$T/a.pem" >/dev/null
+	rcp-quic-send --gen-identity "$T/b.pem" >/dev/null
+	{ sed -n '/BEGIN PRIVATE KEY/,/END PRIVATE KEY/p' "$T/a.pem"
+	  sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$T/b.pem"; } >"$T/mix.pem"
+	run rcp-quic-recv --connect 127.0.0.1:9 --pin "sha256:$(printf '%064d' 0)" --identity "$T/mix.pem"
+	assert_failure 2
+	assert_output --partial "the private key does not belong to the certificate"
+}
+
+@test "--peer-pin refuses a stranger (status 4), then serves the right peer" {
+	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
+	random_file "$T/in" 2000000
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" -o "$T/out"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+	assert_failure 4
+	assert_output --partial "peer refused our certificate"
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity /dev/fd/5 "$T/in" 3>&- 5<"$T/good.pem"
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	grep -q "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")" "$T/r.err"
+	run grep -c "accepting any peer" "$T/r.err"
+	assert_output 0
+	cmp "$T/in" "$T/out"
+}
+
+@test "two senders fail the handshake instead of waiting for each other" {
+	bg s rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 /dev/null
+	wait_ready s
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" /dev/null 3>&-
+	assert_failure 1
+	assert_output --partial "two senders or two receivers?"
+}
+
+@test "receiver writing to /dev/full: receiver and sender both fail" {
+	random_file "$T/in" 5000000
+	bg r sh -c 'exec rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 >/dev/full'
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+	assert_failure 1
+	assert_output --partial "peer failed: receiver output failed: write: No space left on device"
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -q "rcp-quic-recv: receiver output failed: write: No space left on device" "$T/r.err"
+}
+
+@test "sender input failing: both fail, the receiver says why, no -o file" {
+	mkdir "$T/dir"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	# A directory opens, then read(2) fails with EISDIR.
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/dir" 3>&-
+	assert_failure 1
+	assert_output "rcp-quic-send: sender input failed: read: Is a directory"
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -q "rcp-quic-recv: peer failed: sender input failed: read: Is a directory" "$T/r.err"
+	[ ! -e "$T/out" ]
+	run find "$T" -name '.out.*'
+	assert_output ""
+}
+
+@test "sender killed mid-transfer: receiver fails, no -o file, no temporary file" {
+	mkfifo "$T/fifo"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 3 -o "$T/out"
+	wait_ready r
+	bg s rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/fifo"
+	{ head -c 1000000 /dev/urandom; sleep 20; } >"$T/fifo" 3>&- &
+	PIDS+=($!)
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(find "$T" -name '.out.*' -size +100k)" ] && break
+		sleep 0.1
+	done
+	kill -9 "$s_pid"
+	wait_exit r 15
+	[ "$r_rc" -eq 1 ]
+	run cat "$T/r.err"
+	assert_output --regexp "peer 127.0.0.1:[0-9]+ is gone|connection timed out"
+	[ ! -e "$T/out" ]
+	run find "$T" -name '.out.*'
+	assert_output ""
+}
+
+@test "a producer silent longer than --idle-timeout still delivers (keep-alives)" {
+	random_file "$T/in" 500000
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 2 -o "$T/out"
+	wait_ready r
+	run_pipe "{ sleep 5; cat '$T/in'; } | rcp-quic-send --connect '$ADDR' --pin '$PIN' --idle-timeout 2 3>&-"
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
+@test "--port-range is honoured; --advertise replaces the wildcard address" {
+	bg r rcp-quic-recv --listen 0.0.0.0:0 --port-range 40100-40110,40200-40210 --advertise db1.example --ready-fd 3 -o "$T/out"
+	wait_ready r
+	[[ $ADDR == db1.example:* ]]
+	local port=${ADDR##*:}
+	[ "$port" -ge 40100 ] && [ "$port" -le 40210 ]
+	[ "$port" -le 40110 ] || [ "$port" -ge 40200 ]
+	echo hello >"$T/in"
+	run rcp-quic-send --connect "127.0.0.1:$port" --pin "$PIN" "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
+@test "a wildcard listener without --advertise prints the bound address" {
+	bg r rcp-quic-recv --listen 0 --ready-fd 3 --accept-timeout 1
+	wait_ready r
+	[[ $ADDR == \[::\]:* || $ADDR == 0.0.0.0:* ]]
+	wait_exit r
+}
+
+@test "--accept-timeout 1 with no peer: status 1" {
+	run rcp-quic-recv --listen 127.0.0.1:0 --accept-timeout 1 --ready-fd 3 3>/dev/null
+	assert_failure 1
+	assert_output --partial "no peer within 1 s (--accept-timeout)"
+}
+
+@test "connecting to a port where nothing listens: status 1" {
+	run rcp-quic-send --connect 127.0.0.1:9 --pin "sha256:$(printf '%064d' 0)" /dev/null
+	assert_failure 1
+	assert_output --partial "127.0.0.1:9: connection refused"
+}
+
+@test "5% UDP packet loss in a network namespace: the transfer is exact" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for ip netns and nft"
+	command -v nft >/dev/null || skip "nft not installed"
+	NETNS="rcpq$$"
+	ip netns add "$NETNS" || skip "cannot create a network namespace"
+	ip -n "$NETNS" link set lo up
+	ip netns exec "$NETNS" nft add table inet t
+	ip netns exec "$NETNS" nft add chain inet t out '{ type filter hook output priority 0 ; }'
+	ip netns exec "$NETNS" nft add rule inet t out meta l4proto udp numgen random mod 100 '<' 5 drop
+	random_file "$T/in" 10000000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	run ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --stats "$T/in" 3>&-
+	assert_success
+	assert_output --regexp "packets_lost=[1-9]"
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
