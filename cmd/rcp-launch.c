@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -407,6 +408,15 @@ on_xfer_done(void *arg)
 	return 0;
 }
 
+/* True when our stdout is a pipe nobody reads any more. */
+static int
+stdout_broken(void)
+{
+	struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
 /* Statuses that follow from another failure rather than cause one. */
 static int
 consequence(const struct side *s, int st)
@@ -433,6 +443,10 @@ final_status(struct launch *l)
 		if (st > 0 && !consequence(&l->side[i], st))
 			return st;
 	}
+	/* As in plain mode, a closed stdout is a SIGPIPE, not an error. */
+	if (l->mode == MODE_PULL && (!l->xfer.reaped || l->xfer.rc != 0) &&
+	    stdout_broken())
+		return 128 + SIGPIPE;
 	for (i = 0; i < l->n; i++) {
 		s = &l->side[i];
 		st = s->quic_status;

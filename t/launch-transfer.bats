@@ -183,6 +183,11 @@ fake_bin() {
 	assert_failure 7
 }
 
+@test "--pull into a stdout closed early: status 141, as in plain mode" {
+	run_pipe "rcp-launch --pull ${B[*]} testhost cat '$BIG' | head -c 5 >/dev/null"
+	assert_failure 141
+}
+
 @test "a --pull producer reading a missing file: its status and message" {
 	run rcp-launch --pull "${B[@]}" testhost cat "$T/missing"
 	assert_failure 1
