@@ -34,6 +34,8 @@
 #define XFER_LINGER 10.0
 
 static volatile sig_atomic_t got_signal;
+/* Written to by the signal handler: our end of the transfer stops now. */
+static volatile sig_atomic_t cancel_fd = -1;
 
 static void __attribute__((noreturn))
 usage(const char *reason)
@@ -57,7 +59,12 @@ usage(const char *reason)
 static void
 on_signal(int sig)
 {
+	int saved = errno;
+
 	got_signal = sig;
+	if (cancel_fd >= 0)
+		(void)!write(cancel_fd, "", 1);
+	errno = saved;
 }
 
 static void
@@ -588,7 +595,7 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 	struct ssh_job *jobs[2];
 	struct rcp_error e;
 	uint64_t size = 0;
-	int i, rc, status, known;
+	int i, njobs, rc, status, known;
 
 	l->n = l->mode == MODE_FROMTO ? 2 : 1;
 	for (i = 0; i < l->n; i++)
@@ -621,10 +628,11 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 		    SSH_REMOTE_PUSH : SSH_REMOTE_PULL, cmd_src);
 
 	loop.wake_fd = l->xfer.done_fd;
-	for (i = 0, rc = 0; i < l->n; i++)
+	cancel_fd = ssh_xfer_cancel_fd(&l->xfer);
+	for (i = 0, njobs = 0; i < l->n; i++)
 		if (l->side[i].started)
-			jobs[rc++] = &l->side[i].job;
-	rc = ssh_jobs_run(jobs, rc, &loop, &e);
+			jobs[njobs++] = &l->side[i].job;
+	rc = ssh_jobs_run(jobs, njobs, &loop, &e);
 	if (rc < 0)
 		fail(l, SSH_EXIT_SSH, "%s", e.msg);
 
@@ -643,6 +651,7 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 	status = got_signal ? 0 : final_status(l);
 	for (i = 0; i < l->n; i++)
 		free_side(&l->side[i]);
+	cancel_fd = -1;
 	ssh_xfer_free(&l->xfer);
 	quic_identity_free(l->id);
 	if (got_signal)

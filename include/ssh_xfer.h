@@ -43,6 +43,11 @@ int ssh_xfer_running(const struct ssh_xfer *x);
 /* Asks a running transfer to stop (idempotent; safe in any state). */
 void ssh_xfer_cancel(struct ssh_xfer *x);
 /*
+ * The fd a signal handler may write one byte to for the same effect
+ * (write(2) is async-signal-safe; the cancelled flag is not set then).
+ */
+int ssh_xfer_cancel_fd(const struct ssh_xfer *x);
+/*
  * If the thread has said it is done, joins it and returns 1 (the
  * results are then valid); else 0.  Never blocks for long.
  */

@@ -72,6 +72,12 @@ ssh_xfer_cancel(struct ssh_xfer *x)
 }
 
 int
+ssh_xfer_cancel_fd(const struct ssh_xfer *x)
+{
+	return x->cancel_pipe[1];
+}
+
+int
 ssh_xfer_reap(struct ssh_xfer *x)
 {
 	struct pollfd p = { x->done_pipe[0], POLLIN, 0 };
