@@ -149,6 +149,15 @@ fake_bin() {
 	assert_line '127.0.0.1: from-dst'
 }
 
+@test "--progress with --from/--to: DST's display, prefixed after each CR" {
+	rcp-launch --progress "${B[@]}" --from testhost --to testhost \
+	    "cat '$BIG'" "cat > '$T/out'" 2>"$T/err"
+	cmp "$BIG" "$T/out"
+	run tr '\r' '\n' <"$T/err"
+	assert_line --regexp '^testhost: +32.0 MiB '
+	refute_line --regexp '^ +[0-9.]+ [KM]iB'
+}
+
 @test "--progress draws on stderr, never on the data" {
 	rcp-launch --pull --progress "${B[@]}" testhost cat "$BIG" \
 	    >"$T/out" 2>"$T/err"
