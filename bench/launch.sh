@@ -1,76 +1,43 @@
 #!/usr/bin/env bash
-# bench/launch.sh: rcp-launch against ssh(1), both through a throwaway
-# sshd on a loopback port (never the user's own ~/.ssh).
+# bench/launch.sh: rcp-launch --pull against ssh(1) (SPEC §7), both through
+# a throwaway sshd on a loopback port (t/sshd_helper.bash: its own host and
+# user keys and HOME, never the user's ~/.ssh), the input from /dev/shm.
 #
-#   throughput  rcp-launch [--pull] testhost cat FILE > /dev/null
-#               vs ssh testhost cat FILE > /dev/null          (SPEC §7)
-#   set-up      rcp-launch [--pull] testhost true  vs ssh testhost true
+#   throughput  rcp-launch --pull testhost cat FILE > /dev/null
+#               vs ssh testhost cat FILE > /dev/null          (<= 0.80)
+#   set-up      rcp-launch --pull testhost true (zero bytes)
+#               vs ssh testhost true        (our own bound: <= 1.50)
 #
-# --pull is used when this build has it; otherwise plain mode is measured
-# (the report says which).  FILE is BENCH_SIZE bytes (default 1G) of
-# random data on /dev/shm.  A and B runs alternate; each figure is the
-# median of BENCH_RUNS (default 5) runs.
+# testhost is 127.0.0.1 with ssh's default cipher.  A and B runs
+# alternate (bench/lib.sh's compare); each figure is a median.
+#   BENCH_SIZE_MB (default 1024)  BENCH_RUNS (default 5)
+#   BENCH_SETUP_RUNS (default 11)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
+. bench/lib.sh
 PATH="$TOP/bin:$PATH"
-SIZE=${BENCH_SIZE:-1G}
-RUNS=${BENCH_RUNS:-5}
-SETUP_RUNS=${BENCH_SETUP_RUNS:-9}
+SETUP_RUNS=${BENCH_SETUP_RUNS:-11}
 
-WORK=$(mktemp -d /dev/shm/rcp-bench-launch.XXXXXX)
+in=$(bench_input in-$BENCH_SIZE_MB "$BENCH_SIZE_MB")
+W=$(mktemp -d "$BENCH_DIR/launch.XXXXXX")
+BATS_FILE_TMPDIR=$W
+. "$TOP/t/sshd_helper.bash"
 cleanup() {
 	sshd_stop
-	rm -rf "$WORK"
+	rm -rf "$W"
 }
-BATS_FILE_TMPDIR=$WORK
-. "$TOP/t/sshd_helper.bash"
 trap cleanup EXIT
-sshd_start "$WORK" >/dev/null
+sshd_start "$W" >/dev/null
 
-FILE=$WORK/input
-head -c "$SIZE" /dev/urandom >"$FILE"
-SSH=(ssh -F "$HOME/.ssh/config" -o BatchMode=yes)
-MODE=plain
-LAUNCH=(rcp-launch)
-if rcp-launch --pull --remote-bin "$TOP/bin" testhost true \
-    >/dev/null 2>&1; then
-	MODE=pull
-	LAUNCH=(rcp-launch --pull --remote-bin "$TOP/bin")
-fi
+# ssh(1) reads ~/.ssh from the password database, not $HOME: name the
+# throwaway config (it names the key and known_hosts by absolute path).
+SSH="ssh -F '$HOME/.ssh/config' -o BatchMode=yes testhost"
+PULL="rcp-launch --pull --remote-bin '$TOP/bin' testhost"
 
-now() { date +%s.%N; }
-timeit() {		# timeit CMD...: seconds on stdout
-	local t0 t1
-	t0=$(now)
-	"$@" >/dev/null
-	t1=$(now)
-	echo "$t1 - $t0" | bc -l
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
-measure() {		# measure RUNS label-a label-b: alternate A and B
-	local runs=$1 i
-	shift
-	: >"$WORK/a" && : >"$WORK/b"
-	for i in $(seq 1 "$runs"); do
-		timeit "${A[@]}" >>"$WORK/a"
-		timeit "${B[@]}" >>"$WORK/b"
-	done
-	TA=$(median <"$WORK/a")
-	TB=$(median <"$WORK/b")
-}
-
-printf '%-44s %10s %10s %7s %7s\n' "rcp-launch ($MODE) vs ssh" ours anchor ratio target
-
-A=("${LAUNCH[@]}" testhost cat "$FILE")
-B=("${SSH[@]}" testhost cat "$FILE")
-measure "$RUNS"
-printf '%-44s %9.3fs %9.3fs %7.2f %7s\n' "cat $SIZE > /dev/null" \
-    "$TA" "$TB" "$(echo "$TA / $TB" | bc -l)" '<= 0.80'
-
-A=("${LAUNCH[@]}" testhost true)
-B=("${SSH[@]}" testhost true)
-measure "$SETUP_RUNS"
-printf '%-44s %9.3fs %9.3fs %7.2f %7s\n' "set-up (zero bytes)" \
-    "$TA" "$TB" "$(echo "$TA / $TB" | bc -l)" '-'
+compare "rcp-launch --pull localhost cat FILE" 0.80 \
+	"$PULL cat '$in' >/dev/null" \
+	"$SSH cat '$in' >/dev/null"
+BENCH_RUNS=$SETUP_RUNS compare "  set-up: --pull true vs ssh true" 1.50 \
+	"$PULL true >/dev/null" \
+	"$SSH true >/dev/null"

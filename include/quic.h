@@ -179,6 +179,12 @@ struct quic_opts {
 	 */
 	void (*log)(void *arg, const char *msg);
 	void *log_arg;
+	/*
+	 * -1, or an fd another thread makes readable (or closes the other
+	 * end of) to cancel: quic_transfer closes the connection with
+	 * QUIC_APP_INTERNAL and returns -1, status 1, "cancelled".
+	 */
+	int cancel_fd;
 };
 
 /* Fills o with the defaults above: ports, pins and fds still to set. */

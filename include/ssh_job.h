@@ -58,6 +58,9 @@ struct ssh_job {
 	int controls_pending;	/* control lines still expected on stderr */
 	ssh_job_control_fn on_control;
 	void *control_arg;
+	/* Called once when the main channel has closed (or was lost),
+	 * after the last control line; gets control_arg.  Or NULL. */
+	void (*on_closed)(struct ssh_job *j, void *arg);
 
 	/* stdin -> channel */
 	unsigned char *inbuf;

@@ -1531,9 +1531,9 @@ ep_loop(struct ep *ep)
 	if (ep->is_server && o->accept_timeout > 0)
 		accept_deadline = progress_now() + o->accept_timeout;
 	for (;;) {
-		struct pollfd pfd[2];
+		struct pollfd pfd[3];
 		ngtcp2_tstamp expiry, now;
-		int timeout, nfd = 1, want_input;
+		int timeout, nfd = 1, want_input, cancel_at = -1;
 
 		if (ep->conn != NULL && !ep->failed && !ep->done) {
 			if (ep->handshake_done) {
@@ -1614,6 +1614,11 @@ ep_loop(struct ep *ep)
 			pfd[1].events = POLLIN;
 			nfd = 2;
 		}
+		if (o->cancel_fd >= 0) {
+			pfd[nfd].fd = o->cancel_fd;
+			pfd[nfd].events = POLLIN;
+			cancel_at = nfd++;
+		}
 		if (poll(pfd, (nfds_t)nfd, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1622,8 +1627,15 @@ ep_loop(struct ep *ep)
 		}
 		if (pfd[0].revents & (POLLIN | POLLERR))
 			(void)read_packets(ep);
-		if (nfd == 2 && pfd[1].revents & (POLLIN | POLLHUP | POLLERR) &&
-		    !ep->failed)
+		if (cancel_at >= 0 && pfd[cancel_at].revents != 0) {
+			ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL,
+			    "cancelled");
+			if (ep->close_pending)
+				send_close(ep);
+			return -1;
+		}
+		if (want_input && pfd[1].revents & (POLLIN | POLLHUP |
+		    POLLERR) && !ep->failed)
 			input_read(ep);
 		if (ep->conn != NULL && !ep->failed &&
 		    ngtcp2_conn_get_expiry(ep->conn) <= now_ns()) {
@@ -1655,6 +1667,7 @@ quic_opts_init(struct quic_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->data_fd = -1;
 	o->ready_fd = -1;
+	o->cancel_fd = -1;
 	o->accept_timeout = QUIC_DEFAULT_ACCEPT_TIMEOUT;
 	o->connect_timeout = QUIC_DEFAULT_CONNECT_TIMEOUT;
 	o->idle_timeout = QUIC_DEFAULT_IDLE_TIMEOUT;

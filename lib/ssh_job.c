@@ -186,15 +186,26 @@ ssh_job_free(struct ssh_job *j)
 	j->inbuf = j->outbuf = NULL;
 }
 
-/* Writes stderr text, putting err_prefix at each line start. */
+/*
+ * Writes stderr text, putting err_prefix at each line start.  A "\r"
+ * starts a line too, so a remote progress display keeps its prefix.
+ */
 static void
 relay_err(struct ssh_job *j, const char *p, size_t n)
 {
 	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		const char *nl = j->err_prefix != NULL ?
+		    memchr(p, '\r', n) : NULL;
+		const char *lf = memchr(p, '\n', nl != NULL ?
+		    (size_t)(nl - p) : n);
+		size_t len;
 
-		if (j->at_line_start && j->err_prefix != NULL)
+		if (lf != NULL)
+			nl = lf;
+		len = nl != NULL ? (size_t)(nl - p) + 1 : n;
+
+		if (j->at_line_start && j->err_prefix != NULL &&
+		    !(len == 1 && *p == '\r'))
 			(void)io_write_full(j->err_fd, j->err_prefix,
 			    strlen(j->err_prefix));
 		(void)io_write_full(j->err_fd, p, len);
@@ -475,6 +486,8 @@ ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
 					ssh_event_remove_fd(ev, j->in_fd);
 					j->in_polled = 0;
 				}
+				if (j->on_closed != NULL)
+					j->on_closed(j, j->control_arg);
 				continue;
 			}
 			open++;

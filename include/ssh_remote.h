@@ -1,0 +1,70 @@
+/*
+ * ssh_remote.h: the remote side of rcp-launch's QUIC modes (SPEC §6):
+ * the shell scripts that put rcp-quic-send or rcp-quic-recv beside the
+ * user's command, and the control lines those scripts send back.
+ *
+ * Every script is POSIX sh, run by the remote login shell after
+ * ssh_job_wrap's group report.  The user's command runs in a subshell
+ * of its own, so that "exit 7" ends only that subshell, and each half
+ * of the pipeline reports how it ended on stderr:
+ *
+ *   RCP_LAUNCH status N    the user's command (COMMAND, PRODUCER or
+ *                          CONSUMER) exited with N (128+S for signal S)
+ *   RCP_LAUNCH quic N      the rcp-quic-* program exited with N
+ *
+ * A listener also prints its ready line ("RCP_QUIC addr:port pin") on
+ * stderr.  These lines are consumed by ssh_job, never shown.
+ *
+ *   SSH_REMOTE_PULL  { (COMMAND); report } | { rcp-quic-send --listen 0
+ *                    --peer-pin PIN; report }        (also --from SRC)
+ *   SSH_REMOTE_PUSH  { rcp-quic-recv --listen 0 --peer-pin PIN; report }
+ *                    | { (COMMAND); report }
+ *   SSH_REMOTE_TO    reads "HOST:PORT PIN" and then the PEM identity
+ *                    from its stdin, then { rcp-quic-recv --connect
+ *                    HOST:PORT --pin PIN --identity /dev/fd/3 3<&0;
+ *                    report } | { (CONSUMER); report }.  EOF before
+ *                    the first line ends it at once, status 0, and
+ *                    CONSUMER never runs.
+ */
+#ifndef RCP_SSH_REMOTE_H
+#define RCP_SSH_REMOTE_H
+
+#define SSH_REMOTE_STATUS "RCP_LAUNCH status "
+#define SSH_REMOTE_QUIC "RCP_LAUNCH quic "
+/* Control lines a script sends besides the group report. */
+#define SSH_REMOTE_CONTROLS_LISTEN 3	/* ready line, two statuses */
+#define SSH_REMOTE_CONTROLS_TO 2
+
+enum ssh_remote_kind { SSH_REMOTE_PULL, SSH_REMOTE_PUSH, SSH_REMOTE_TO };
+
+struct ssh_remote_spec {
+	enum ssh_remote_kind kind;
+	const char *command;	/* the user's words, joined */
+	const char *bin_dir;	/* --remote-bin, or NULL: the remote PATH */
+	const char *peer_pin;	/* listeners: the pin of our identity */
+	const char *port_range;	/* listeners: --port-range, or NULL */
+	unsigned connect_timeout;	/* SSH_REMOTE_TO: 0 = default */
+	int progress;		/* SSH_REMOTE_TO: --progress remotely */
+};
+
+/*
+ * The script body (to be wrapped by ssh_job_wrap).  Caller frees.  NULL
+ * on allocation failure.
+ */
+char *ssh_remote_script(const struct ssh_remote_spec *s);
+
+/*
+ * s in single quotes for a POSIX shell ("'" becomes '\'').  A leading
+ * "~/" stays outside the quotes as "$HOME"/, so --remote-bin '~/bin'
+ * works as a user expects.  Caller frees; NULL when out of memory.
+ */
+char *ssh_shell_quote(const char *s, int expand_home);
+
+/*
+ * Recognises a status control line (marker included).  Returns 1 with
+ * *status for "RCP_LAUNCH status N", 2 for "RCP_LAUNCH quic N", 0 for
+ * anything else (including a malformed number).
+ */
+int ssh_remote_control(const char *line, int *status);
+
+#endif

@@ -1,0 +1,308 @@
+#!/usr/bin/env bats
+# rcp-launch --pull, --push and --from/--to (SPEC §6) against a throwaway
+# sshd on a loopback port; the remote rcp-quic-* are this tree's.
+
+bats_require_minimum_version 1.5.0
+load test_helper
+load sshd_helper
+
+setup_file() {
+	sshd_start "$BATS_FILE_TMPDIR"
+	BIG="$BATS_FILE_TMPDIR/big"
+	head -c 33554432 /dev/urandom >"$BIG"	# 32 MiB
+	export BIG
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+setup() {
+	setup_tmp
+	MARK="rcp_mark_${BATS_TEST_NUMBER}_$$_$RANDOM"
+	B=(--remote-bin "$TOP/bin")
+}
+
+teardown() {
+	# Never leave a remote process behind, even when a test failed.
+	pkill -KILL -f "$MARK" 2>/dev/null || true
+}
+
+# wait_gone PATTERN: true once no process matches, within 5 seconds.
+wait_gone() {
+	local i
+	for i in $(seq 1 50); do
+		pgrep -f "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	pgrep -af "$1" >&2
+	return 1
+}
+
+# wait_seen PATTERN: true once a process matches (bounded wait).
+wait_seen() {
+	local i
+	for i in $(seq 1 100); do
+		pgrep -f "$1" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# mark_bin: a --remote-bin directory $T/$MARK of links to the real
+# rcp-quic-*; its name carries $MARK, so pgrep -f "$MARK" finds the
+# remote listener.
+mark_bin() {
+	local d="$T/$MARK" p
+	mkdir -p "$d"
+	for p in rcp-quic-send rcp-quic-recv; do
+		ln -sf "$TOP/bin/$p" "$d/$p"
+	done
+	echo "$d"
+}
+
+# fake_bin NAME BODY: mark_bin, with NAME replaced by a sh script of
+# BODY ($REAL is the real program).
+fake_bin() {
+	local d
+	d=$(mark_bin)
+	rm -f "$d/$1"
+	printf '#!/bin/sh\nREAL=%s\n%s\n' "$TOP/bin/$1" "$2" >"$d/$1"
+	chmod +x "$d/$1"
+	echo "$d"
+}
+
+# --- usage ---------------------------------------------------------------
+
+@test "--from/--to take exactly PRODUCER and CONSUMER" {
+	run rcp-launch --from a --to b 'cat x'
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --from/--to take two operands, PRODUCER and CONSUMER (quote each one)'
+	run rcp-launch --from a --to b cat x y
+	assert_failure 2
+	assert_line --index 0 --partial 'take two operands'
+	run rcp-launch --pull --from a --to b cat x
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --from/--to cannot go with --pull or --push'
+}
+
+@test "bad --port-range and --remote-bin values name the option" {
+	run rcp-launch --pull --port-range 9-1 testhost true
+	assert_failure 2
+	assert_output --partial 'rcp-launch: --port-range 9-1: '
+	run rcp-launch --pull --port-range x testhost true
+	assert_failure 2
+	assert_output --partial 'rcp-launch: --port-range x: '
+	run rcp-launch --pull --remote-bin '' testhost true
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --remote-bin: empty directory name'
+}
+
+# --- data ------------------------------------------------------------------
+
+@test "--pull: 32 MiB of remote cat arrive exact" {
+	rcp-launch --pull "${B[@]}" testhost cat "$BIG" >"$T/out"
+	cmp "$BIG" "$T/out"
+}
+
+@test "--push: 32 MiB of local stdin reach the remote command exact" {
+	rcp-launch --push "${B[@]}" testhost "cat > '$T/out'" <"$BIG"
+	cmp "$BIG" "$T/out"
+}
+
+@test "--push: stdin from a pipe, remote stdout comes back" {
+	run_pipe "cat '$BIG' | rcp-launch --push ${B[*]} testhost 'sha256sum | cut -d\" \" -f1'"
+	assert_success
+	assert_output "$(sha256sum <"$BIG" | cut -d' ' -f1)"
+}
+
+@test "--pull: entropy-frame remotely, entropy-unframe -o locally" {
+	random_file "$T/in" 5000000
+	rcp-launch --pull "${B[@]}" testhost "'$TOP/bin/entropy-frame' -b 65536 '$T/in'" |
+	    entropy-unframe -o "$T/out"
+	cmp "$T/in" "$T/out"
+}
+
+@test "--pull and --push: zero bytes" {
+	run rcp-launch --pull "${B[@]}" testhost true
+	assert_success
+	assert_output ''
+	run rcp-launch --push "${B[@]}" testhost "cat > '$T/out'" </dev/null
+	assert_success
+	assert_file_exist "$T/out"
+	assert_equal "$(wc -c <"$T/out")" 0
+}
+
+@test "--from/--to: SRC's producer to DST's consumer, exact" {
+	rcp-launch "${B[@]}" --from testhost --to root@testhost \
+	    "cat '$BIG'" "cat > '$T/out'"
+	cmp "$BIG" "$T/out"
+}
+
+@test "--from/--to: remote stderr is prefixed with the host" {
+	run rcp-launch -p "$SSHD_PORT" "${B[@]}" --from testhost \
+	    --to root@127.0.0.1 \
+	    "echo from-src >&2; printf abc" "cat; echo; echo from-dst >&2"
+	assert_success
+	assert_line 'abc'
+	assert_line 'testhost: from-src'
+	assert_line '127.0.0.1: from-dst'
+}
+
+@test "--progress with --from/--to: DST's display, prefixed after each CR" {
+	rcp-launch --progress "${B[@]}" --from testhost --to testhost \
+	    "cat '$BIG'" "cat > '$T/out'" 2>"$T/err"
+	cmp "$BIG" "$T/out"
+	run tr '\r' '\n' <"$T/err"
+	assert_line --regexp '^testhost: +32.0 MiB '
+	refute_line --regexp '^ +[0-9.]+ [KM]iB'
+}
+
+@test "--progress draws on stderr, never on the data" {
+	rcp-launch --pull --progress "${B[@]}" testhost cat "$BIG" \
+	    >"$T/out" 2>"$T/err"
+	cmp "$BIG" "$T/out"
+	grep -q 'MiB' "$T/err"
+	rcp-launch --push --progress "${B[@]}" testhost "cat > '$T/out2'" \
+	    <"$BIG" 2>"$T/err2"
+	cmp "$BIG" "$T/out2"
+	grep -q '32.0 MiB .* 100.0% ETA 0:00:00' "$T/err2"
+}
+
+@test "the listener gets our pin, --port-range and no stdin of ours" {
+	local d
+	d=$(fake_bin rcp-quic-send 'echo "$@" >'"'$T/args'"'; exec "$REAL" "$@"')
+	run rcp-launch --pull --remote-bin "$d" --port-range 47000-47999 \
+	    testhost echo hi
+	assert_success
+	assert_output 'hi'
+	run cat "$T/args"
+	assert_output --regexp '^--listen 0 --peer-pin sha256:[0-9a-f]{64} --port-range 47000-47999$'
+}
+
+# --- exit status -------------------------------------------------------------
+
+@test "a failing remote command gives its status" {
+	run rcp-launch --pull "${B[@]}" testhost false
+	assert_failure 1
+	assert_output ''
+	run rcp-launch --pull "${B[@]}" testhost 'exit 7'
+	assert_failure 7
+	run rcp-launch --push "${B[@]}" testhost 'exit 7' <"$BIG"
+	assert_failure 7
+}
+
+@test "--pull into a stdout closed early: status 141, as in plain mode" {
+	run_pipe "rcp-launch --pull ${B[*]} testhost cat '$BIG' | head -c 5 >/dev/null"
+	assert_failure 141
+}
+
+@test "a --pull producer reading a missing file: its status and message" {
+	run rcp-launch --pull "${B[@]}" testhost cat "$T/missing"
+	assert_failure 1
+	assert_output "cat: $T/missing: No such file or directory"
+}
+
+@test "--from/--to: the producer's or the consumer's status" {
+	run rcp-launch "${B[@]}" --from testhost --to testhost \
+	    "cat '$T/missing'" "cat > '$T/out'"
+	assert_failure 1
+	assert_output "testhost: cat: $T/missing: No such file or directory"
+	run rcp-launch "${B[@]}" --from testhost --to testhost \
+	    "cat '$BIG'" "exit 9"
+	assert_failure 9
+}
+
+@test "remote rcp-quic-* not found: its status and a clear message" {
+	run -127 rcp-launch --pull --remote-bin "$T/nowhere" testhost echo hi
+	assert_failure 127
+	assert_output --partial "$T/nowhere/rcp-quic-send"
+	assert_output --partial 'rcp-launch: testhost: the remote rcp-quic-send could not be run (status 127): put it in the remote PATH or give its directory with --remote-bin'
+	run -127 rcp-launch --push --remote-bin "$T/nowhere" testhost cat </dev/null
+	assert_failure 127
+	assert_output --partial 'the remote rcp-quic-recv could not be run'
+	run -127 rcp-launch --remote-bin "$T/nowhere" --from testhost --to testhost \
+	    'echo hi' cat
+	assert_failure 127
+	assert_output --partial 'testhost: the remote rcp-quic-send could not be run'
+}
+
+# --- the pin ------------------------------------------------------------------
+
+@test "a ready line with a forged pin fails the handshake: status 4" {
+	local d
+	# The real listener, its ready line rewritten with another pin.
+	d=$(fake_bin rcp-quic-send '{ "$REAL" "$@" --ready-fd 5 5>&1 1>&3 |
+	    sed -u "s/sha256:[0-9a-f]*/sha256:$(printf %064d 0)/" >&2; } 3>&1')
+	run rcp-launch --pull --remote-bin "$d" testhost echo secret
+	assert_failure 4
+	assert_output --partial "rcp-launch: testhost: server certificate fingerprint mismatch: expected sha256:$(printf %064d 0), got sha256:"
+	refute_output --partial 'secret'
+	wait_gone "$MARK"
+}
+
+@test "a malformed ready line is refused: status 1, nothing connects" {
+	local d
+	d=$(fake_bin rcp-quic-send 'echo "RCP_QUIC 127.0.0.1:1 sha256:XYZ" >&2; sleep 30')
+	run rcp-launch --pull --remote-bin "$d" testhost echo hi
+	assert_failure 1
+	assert_output 'rcp-launch: testhost: the remote rcp-quic-send gave a bad ready line: ready line: bad fingerprint'
+	wait_gone "$MARK"
+	d=$(fake_bin rcp-quic-recv 'echo "RCP_QUIC 127.0.0.1:0 sha256:$(printf %064d 0)" >&2; sleep 30')
+	run rcp-launch --push --remote-bin "$d" testhost cat </dev/null
+	assert_failure 1
+	assert_output 'rcp-launch: testhost: the remote rcp-quic-recv gave a bad ready line: ready line: bad port'
+	wait_gone "$MARK"
+}
+
+@test "a listener that exits without a ready line" {
+	local d
+	d=$(fake_bin rcp-quic-send 'cat >/dev/null; exit 0')
+	run rcp-launch --pull --remote-bin "$d" testhost echo hi
+	assert_failure 1
+	assert_output 'rcp-launch: testhost: the remote rcp-quic-send ended without a ready line'
+}
+
+# --- lifecycle ---------------------------------------------------------------
+
+@test "SIGTERM during a slow --pull leaves no remote process, no hang" {
+	local d pid st=0
+	d=$(mark_bin)
+	rcp-launch --pull --remote-bin "$d" testhost "sleep 30; cat '$BIG'" \
+	    >"$T/out" 2>"$T/err" &
+	pid=$!
+	wait_seen "$MARK/rcp-quic-send"
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 143
+	wait_gone "$MARK"
+	assert_equal "$(wc -c <"$T/out")" 0
+}
+
+@test "SIGINT during --from/--to leaves no process on either side" {
+	local d pid st=0
+	d=$(mark_bin)
+	rcp-launch --remote-bin "$d" --from testhost --to testhost \
+	    "sleep 30; : $MARK" "cat > /dev/null; : $MARK" 2>"$T/err" &
+	pid=$!
+	wait_seen "$MARK/rcp-quic-recv"
+	kill -INT "$pid"
+	wait "$pid" || st=$?
+	assert_equal "$st" 130
+	wait_gone "$MARK"
+}
+
+@test "a dropped connection (SIGKILL) during --push leaves no remote process" {
+	local d pid
+	d=$(mark_bin)
+	mkfifo "$T/fifo"
+	rcp-launch --push --remote-bin "$d" testhost "cat > /dev/null" \
+	    <"$T/fifo" 2>/dev/null 3>&- &
+	pid=$!
+	exec 7>"$T/fifo"	# a writer that never writes
+	wait_seen "$MARK/rcp-quic-recv"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	exec 7>&-
+	wait_gone "$MARK"
+}
