@@ -55,6 +55,7 @@ main(int argc, char *argv[])
 	struct rcp_error e;
 	const char *input = NULL;
 	uint64_t size = 0;
+	int known;
 	int ch, rc, in_fd = STDIN_FILENO;
 
 	diag_init(argv[0]);
@@ -101,7 +102,9 @@ main(int argc, char *argv[])
 	io_grow_pipe(in_fd, 1 << 20);
 	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
 		diag_warnx("warning: no --peer-pin: accepting any peer");
-	progress_init(&prog, c.progress, io_regular_size(in_fd, &size), size);
+	/* Two statements: argument evaluation order is unspecified in C. */
+	known = io_regular_size(in_fd, &size);
+	progress_init(&prog, c.progress, known, size);
 	c.o.data_fd = in_fd;
 	c.o.progress = &prog;
 	c.o.log = log_line;

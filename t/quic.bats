@@ -363,3 +363,15 @@ wait_exit() {
 	[ "$r_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"
 }
+
+@test "--progress on a file input ends at 100% with a sane ETA" {
+	random_file "$T/in" 3000000
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	rcp-quic-send --connect "$ADDR" --pin "$PIN" --progress "$T/in" 2>"$T/s.err"
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	run bash -c "tr '\r' '\n' <'$T/s.err' | grep -v '^$' | tail -1"
+	assert_output --regexp '100\.0% ETA 0:00:0[0-9] *$'
+}
