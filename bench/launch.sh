@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/launch.sh: rcp-launch --pull against ssh(1) (SPEC §7), both through
-# a throwaway sshd on a loopback port (t/sshd_helper.bash: its own host and
+# a throwaway sshd on a loopback port (scripts/throwaway-sshd.bash: its own host and
 # user keys and HOME, never the user's ~/.ssh), the input from /dev/shm.
 #
 #   throughput  rcp-launch --pull testhost cat FILE > /dev/null
@@ -22,7 +22,7 @@ SETUP_RUNS=${BENCH_SETUP_RUNS:-11}
 in=$(bench_input in-$BENCH_SIZE_MB "$BENCH_SIZE_MB")
 W=$(mktemp -d "$BENCH_DIR/launch.XXXXXX")
 BATS_FILE_TMPDIR=$W
-. "$TOP/t/sshd_helper.bash"
+. "$TOP/scripts/throwaway-sshd.bash"
 cleanup() {
 	sshd_stop
 	rm -rf "$W"

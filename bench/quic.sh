@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 # The throwaway sshd of the tests: its own host key, user key, config and
 # HOME, on a free loopback port (never the user's ~/.ssh).
-. t/sshd_helper.bash
+. scripts/throwaway-sshd.bash
 sshd_start "$W" >/dev/null
 SSH="ssh -F '$HOME/.ssh/config' -o BatchMode=yes -c aes128-gcm@openssh.com"
 

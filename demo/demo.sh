@@ -15,6 +15,7 @@ step="setting up"
 
 cleanup() {
 	local rc=$?
+	declare -F sshd_stop >/dev/null && sshd_stop
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$work"
@@ -147,42 +148,21 @@ say "restored redis-server on 127.0.0.1:$dst_port: $got"
 say "same keys and same DEBUG DIGEST: the snapshot arrived intact"
 
 step="starting a throwaway sshd"
-ssh_port=$(free_port)
-mkdir -p "$work/ssh" "$work/home/.ssh" /run/sshd 2>/dev/null || mkdir -p "$work/ssh" "$work/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/home/.ssh/id_ed25519"
-cp "$work/home/.ssh/id_ed25519.pub" "$work/ssh/authorized_keys"
-cat >"$work/ssh/sshd_config" <<CONF
-Port $ssh_port
-ListenAddress 127.0.0.1
-HostKey $work/ssh/host_key
-AuthorizedKeysFile $work/ssh/authorized_keys
-PidFile $work/ssh/sshd.pid
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-AllowUsers $(id -un)
-CONF
-/usr/sbin/sshd -D -e -f "$work/ssh/sshd_config" </dev/null >/dev/null 2>"$work/sshd.log" &
-pids+=($!)
-for _ in $(seq 50); do
-	ss -Htln "sport = :$ssh_port" | grep -q . && break
-	sleep 0.1
-done
-printf '127.0.0.1 %s\n' "$(cut -d' ' -f1,2 "$work/ssh/host_key.pub")" |
-	sed "s/^127.0.0.1/[127.0.0.1]:$ssh_port/" >"$work/home/.ssh/known_hosts"
-say "sshd on 127.0.0.1:$ssh_port with its own host key and a demo user key (HOME=$work/home)"
+# Its own host key, a user key made for the demo and a private HOME whose
+# ~/.ssh/config names it "testhost": the user's own ~/.ssh is never used.
+. scripts/throwaway-sshd.bash
+sshd_start "$work" >/dev/null
+say "sshd on 127.0.0.1:$SSHD_PORT with its own host key and a demo user key (HOME=$HOME)"
 
 step="pulling the snapshot with rcp-launch"
 mkdir -p "$work/pulled"
 t0=$(now)
-HOME="$work/home" rcp-launch --pull -p "$ssh_port" --remote-bin "$TOP/bin" \
-	"$(id -un)@127.0.0.1" "entropy-frame '$dump'" |
+# The remote end finds rcp-quic-send in --remote-bin, and the producer by
+# its path, as they are not installed on this "remote" host's PATH.
+rcp-launch --pull --remote-bin "$TOP/bin" testhost "'$TOP/bin/entropy-frame' '$dump'" |
 	entropy-unframe -o "$work/pulled/dump.rdb"
 t1=$(now)
-say "rcp-launch --pull 127.0.0.1 'entropy-frame dump.rdb' | entropy-unframe -o:" \
+say "rcp-launch --pull testhost 'entropy-frame dump.rdb' | entropy-unframe -o:" \
 	"$size bytes in $(rate "$size" "$t0" "$t1")"
 
 step="loading the pulled snapshot"
@@ -194,4 +174,4 @@ say "pulled redis-server on 127.0.0.1:$pull_port: $got"
 say "same keys and same DEBUG DIGEST again"
 
 step="cleaning up"
-say "done: stopping $((${#pids[@]})) processes and removing $work"
+say "done: stopping $((${#pids[@]} + 1)) processes and removing $work"

@@ -4,7 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
-load sshd_helper
+load ../scripts/throwaway-sshd
 
 setup_file() {
 	sshd_start "$BATS_FILE_TMPDIR"

@@ -2,7 +2,7 @@
 # rcp-launch (SPEC §6) against a throwaway sshd on a loopback port.
 
 load test_helper
-load sshd_helper
+load ../scripts/throwaway-sshd
 
 setup_file() {
 	sshd_start "$BATS_FILE_TMPDIR"

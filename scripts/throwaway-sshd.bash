@@ -1,7 +1,7 @@
 # A throwaway sshd on a loopback port, with its own host key, a user key
 # made for the test and a private HOME, so the real ~/.ssh is never read
-# or written.  Load after test_helper; call sshd_start from setup_file and
-# sshd_stop from teardown_file.
+# or written.  Shared by the tests (load after test_helper; sshd_start in
+# setup_file, sshd_stop in teardown_file), bench/ and the demo.
 #
 # After sshd_start:
 #   SSHD_DIR      keys, config, pid file, log
