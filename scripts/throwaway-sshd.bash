@@ -9,8 +9,10 @@
 #   SSHD_HOSTKEY  the host public key file
 #   HOME          a temp home whose .ssh holds id_ed25519 (authorized),
 #                 known_hosts (with the host key) and config, which
-#                 defines "Host testhost" -> 127.0.0.1:SSHD_PORT, user root
+#                 defines "Host testhost", "db1" and "db2" -> 127.0.0.1:SSHD_PORT, user root
 #   SSH_AUTH_SOCK unset
+# SSHD_EXTRA_CONFIG, if set, is appended to the sshd configuration (e.g.
+# "SetEnv PATH=..." so that remote commands find the programs).
 
 sshd_start() {
 	local base="${1:-$BATS_FILE_TMPDIR}" try port pid i
@@ -48,6 +50,7 @@ sshd_start() {
 		MaxSessions 20
 		MaxStartups 50
 		LogLevel ERROR
+		${SSHD_EXTRA_CONFIG:-}
 		EOF
 		: >"$SSHD_DIR/log"
 		/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" \
@@ -80,7 +83,7 @@ sshd_write_client_files() {
 	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" \
 	    "$(cut -d' ' -f1,2 "$SSHD_HOSTKEY")" >"$HOME/.ssh/known_hosts"
 	cat >"$HOME/.ssh/config" <<-EOF
-	Host testhost
+	Host testhost db1 db2
 	    HostName 127.0.0.1
 	    Port $SSHD_PORT
 	    User root

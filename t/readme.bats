@@ -1,8 +1,18 @@
 #!/usr/bin/env bats
 # Every ```sh block of README.md runs, in order, in one scratch directory
-# that holds a dump.rdb, so the README cannot rot.
+# that holds a dump.rdb, so the README cannot rot.  The hosts db1 and db2
+# are a throwaway sshd on a loopback port whose sessions have bin/ on
+# their PATH; paths under /var/lib/redis/ are mapped into the scratch
+# directory.
 
 load test_helper
+load ../scripts/throwaway-sshd
+
+setup_file() {
+	SSHD_EXTRA_CONFIG="SetEnv PATH=$TOP/bin:/usr/bin:/bin" sshd_start
+}
+
+teardown_file() { sshd_stop; }
 
 setup() { setup_tmp; }
 
@@ -26,7 +36,7 @@ readme_blocks() {
 	while IFS= read -r line; do
 		if [ "$line" = '#--end-of-block--' ]; then
 			n=$((n + 1))
-			printf '%s\n' "$block" >"block$n.sh"
+			printf '%s\n' "$block" | sed "s#/var/lib/redis/#$T/#g" >"block$n.sh"
 			run bash -euo pipefail "block$n.sh"
 			[ "$status" -eq 0 ] || {
 				echo "README block $n failed with status $status:"
