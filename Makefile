@@ -118,7 +118,7 @@ lint-man:
 	mandoc -T lint -W warning $(MANS)
 
 bench: all
-	@sh bench/run.sh
+	@bash bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) \

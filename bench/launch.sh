@@ -41,3 +41,10 @@ compare "rcp-launch --pull localhost cat FILE" 0.80 \
 BENCH_RUNS=$SETUP_RUNS compare "  set-up: --pull true vs ssh true" 1.50 \
 	"$PULL true >/dev/null" \
 	"$SSH true >/dev/null"
+
+# Peak RSS of the local rcp-launch on the format's limit (SPEC §1), a
+# sparse 4 GiB file pulled through QUIC.
+truncate -s 4294967294 "$W/big"
+/usr/bin/time -f %M -o "$W/rss" bash -c "$PULL cat '$W/big' >/dev/null"
+printf '  peak RSS %-36s %6.1f MiB\n' "rcp-launch --pull (4 GiB)" \
+	"$(echo "$(cat "$W/rss") / 1024" | bc -l)"

@@ -10,8 +10,15 @@ echo "rcp-entropy bench, $(date -u +%Y-%m-%d), $(nproc) cores," \
 	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "input ${BENCH_SIZE_MB} MiB on $BENCH_DIR, median of $BENCH_RUNS runs"
 compare_header
+# A row that cannot be measured says so in the table: nothing is hidden.
+status=0
 for area in entropy aescbc quic launch rss; do
-	if [ -x "bench/$area.sh" ]; then
-		bash "bench/$area.sh" || echo "bench/$area.sh failed" >&2
+	if [ ! -f "bench/$area.sh" ]; then
+		printf '%-44s MISSING (no bench/%s.sh)\n' "$area" "$area"
+		status=1
+	elif ! bash "bench/$area.sh"; then
+		printf '%-44s FAILED (bench/%s.sh)\n' "$area" "$area"
+		status=1
 	fi
 done
+exit "$status"
