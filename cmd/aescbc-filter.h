@@ -29,14 +29,9 @@
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	const char *prog = diag_progname();
-
-	if (reason != NULL)
-		diag_warnx("%s", reason);
-	fprintf(reason != NULL ? stderr : stdout,
+	diag_usage(reason,
 	    "usage: %s -k KEYFILE -i IVFILE [--frames] [-j N] [--progress] "
-	    "[FILE]\n", prog);
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+	    "[FILE]\n", diag_progname());
 }
 
 static void

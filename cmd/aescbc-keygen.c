@@ -15,12 +15,9 @@
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	if (reason != NULL)
-		diag_warnx("%s", reason);
-	fprintf(reason != NULL ? stderr : stdout,
+	diag_usage(reason,
 	    "usage: aescbc-keygen [--format raw|hex|pem] [--force] KEYFILE "
 	    "IVFILE\n");
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
 }
 
 int

@@ -22,13 +22,10 @@
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	if (reason != NULL)
-		diag_warnx("%s", reason);
-	fprintf(reason != NULL ? stderr : stdout,
+	diag_usage(reason,
 	    "usage: entropy-frame [-b SIZE] [-H SIZE] [-c SIZE] "
 	    "[--magic seed|dynomite]\n"
 	    "                     [-s BYTES] [--progress] [FILE]\n");
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
 }
 
 static uint32_t

@@ -22,12 +22,9 @@
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	if (reason != NULL)
-		diag_warnx("%s", reason);
-	fprintf(reason != NULL ? stderr : stdout,
+	diag_usage(reason,
 	    "usage: entropy-unframe [-o FILE] [--inspect] [--progress] "
 	    "[FILE]\n");
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
 }
 
 static void

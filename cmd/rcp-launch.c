@@ -40,9 +40,7 @@ static volatile sig_atomic_t cancel_fd = -1;
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	if (reason != NULL)
-		diag_warnx("%s", reason);
-	fprintf(reason != NULL ? stderr : stdout,
+	diag_usage(reason,
 	    "usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...\n"
 	    "       rcp-launch --pull [OPTIONS] [USER@]HOST COMMAND...\n"
 	    "       rcp-launch --push [OPTIONS] [USER@]HOST COMMAND...\n"
@@ -53,7 +51,6 @@ usage(const char *reason)
 	    "         [--accept-new-host-key] [--connect-timeout SECS] "
 	    "[--remote-bin DIR]\n"
 	    "         [--port-range LO-HI[,LO-HI...]] [--progress]\n");
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
 }
 
 static void

@@ -24,15 +24,12 @@
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	if (reason != NULL)
-		diag_warnx("%s", reason);
-	fprintf(reason != NULL ? stderr : stdout,
+	diag_usage(reason,
 	    "usage: rcp-quic-recv [OPTIONS] --listen [ADDR:]PORT [-o FILE]\n"
 	    "       rcp-quic-recv [OPTIONS] --connect HOST:PORT "
 	    "--pin sha256:HEX [-o FILE]\n"
 	    "       rcp-quic-recv --gen-identity FILE\n"
 	    QUIC_CLI_USAGE_OPTIONS);
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
 }
 
 static void

@@ -23,15 +23,12 @@
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	if (reason != NULL)
-		diag_warnx("%s", reason);
-	fprintf(reason != NULL ? stderr : stdout,
+	diag_usage(reason,
 	    "usage: rcp-quic-send [OPTIONS] --listen [ADDR:]PORT [FILE]\n"
 	    "       rcp-quic-send [OPTIONS] --connect HOST:PORT "
 	    "--pin sha256:HEX [FILE]\n"
 	    "       rcp-quic-send --gen-identity FILE\n"
 	    QUIC_CLI_USAGE_OPTIONS);
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
 }
 
 static void

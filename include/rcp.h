@@ -49,7 +49,12 @@ void diag_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 /* Prints e->msg and exits with e->status. */
 void diag_die_error(const struct rcp_error *e) __attribute__((noreturn));
-/* Prints "prog: reason" (if reason) then the usage text, exits 2. */
+/*
+ * usage(): with a reason, prints "prog: reason" and the usage text on
+ * stderr and exits 2; without one (-h), the text on stdout and exits 0.
+ */
+void diag_usage(const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
 
 /* -V/--version: prints "NAME VERSION" on stdout and exits 0. */
 void diag_version(void) __attribute__((noreturn));

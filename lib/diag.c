@@ -125,6 +125,22 @@ diag_die_error(const struct rcp_error *e)
 }
 
 void
+diag_usage(const char *reason, const char *fmt, ...)
+{
+	FILE *out = reason != NULL ? stderr : stdout;
+	va_list ap;
+
+	if (reason != NULL)
+		diag_warnx("%s", reason);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	if (fflush(out) == EOF || ferror(out))
+		exit(EXIT_FAIL);
+	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+}
+
+void
 diag_version(void)
 {
 	printf("%s %s\n", progname, RCP_VERSION);
