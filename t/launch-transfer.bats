@@ -28,27 +28,6 @@ teardown() {
 	pkill -KILL -f "$MARK" 2>/dev/null || true
 }
 
-# wait_gone PATTERN: true once no process matches, within 5 seconds.
-wait_gone() {
-	local i
-	for i in $(seq 1 50); do
-		pgrep -f "$1" >/dev/null || return 0
-		sleep 0.1
-	done
-	pgrep -af "$1" >&2
-	return 1
-}
-
-# wait_seen PATTERN: true once a process matches (bounded wait).
-wait_seen() {
-	local i
-	for i in $(seq 1 100); do
-		pgrep -f "$1" >/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # mark_bin: a --remote-bin directory $T/$MARK of links to the real
 # rcp-quic-*; its name carries $MARK, so pgrep -f "$MARK" finds the
 # remote listener.

@@ -50,3 +50,25 @@ hexdump_of() {
 run_pipe() {
 	run bash -o pipefail -c "$1"
 }
+
+# wait_gone PATTERN: true once no process matches (pgrep -f), within 5
+# seconds, the bound SPEC §6 sets for remote cleanup.
+wait_gone() {
+	local i
+	for i in $(seq 1 50); do
+		pgrep -f "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	pgrep -af "$1" >&2
+	return 1
+}
+
+# wait_seen PATTERN: true once a process matches (within 10 s).
+wait_seen() {
+	local i
+	for i in $(seq 1 100); do
+		pgrep -f "$1" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
