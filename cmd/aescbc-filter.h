@@ -152,6 +152,8 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 	progress_finish(&prog);
 	if (rc != 0)
 		diag_die_error(&e);
+	if (io_close_stdout() != 0)
+		diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));
 	return EXIT_OK;
 }
 

@@ -160,5 +160,7 @@ main(int argc, char *argv[])
 		diag_die_error(&e);
 	}
 	progress_finish(&prog);
+	if (io_close_stdout() != 0)
+		diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));
 	return EXIT_OK;
 }

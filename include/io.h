@@ -35,6 +35,13 @@ int io_writev_full(int fd, struct iovec *iov, int iovcnt);
  */
 void io_grow_pipe(int fd, size_t want);
 
+/*
+ * Closes standard output and reports what only close(2) may reveal (a
+ * deferred write error on NFS, say), so that a program never exits 0 with
+ * its output lost.  Returns 0, or -1 with errno set.
+ */
+int io_close_stdout(void);
+
 /* True when fd is a regular file; *size_out receives its size. */
 int io_regular_size(int fd, uint64_t *size_out);
 

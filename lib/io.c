@@ -98,6 +98,15 @@ io_grow_pipe(int fd, size_t want)
 }
 
 int
+io_close_stdout(void)
+{
+	/* EINTR after close(2) on Linux means the fd is already closed. */
+	if (close(STDOUT_FILENO) != 0 && errno != EINTR)
+		return -1;
+	return 0;
+}
+
+int
 io_regular_size(int fd, uint64_t *size_out)
 {
 	struct stat st;
