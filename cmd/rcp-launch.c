@@ -127,6 +127,20 @@ report_host_key(const struct ssh_conn *c)
 		    c->host, c->key_desc, c->known_hosts);
 }
 
+/*
+ * The QUIC modes connect to the address SSH reached; over a ProxyCommand
+ * or ProxyJump there is none to learn, so say so before starting anything.
+ */
+static void
+require_address(const struct ssh_conn *c)
+{
+	if (c->addr[0] == '\0')
+		diag_die(SSH_EXIT_SSH, "%s: no network address to connect QUIC "
+		    "to: the SSH connection does not go to the host directly "
+		    "(ProxyCommand or ProxyJump?); --pull, --push and "
+		    "--from/--to need a direct connection", c->host);
+}
+
 static void
 open_conn(struct ssh_conn *c, const struct ssh_target *t)
 {
@@ -602,6 +616,7 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 		diag_die_error(&e);
 	open_conn(&l->side[0].conn, src);
 	l->side[0].opened = 1;
+	require_address(&l->side[0].conn);
 	if (l->mode == MODE_FROMTO) {
 		open_conn(&l->side[1].conn, dst);
 		l->side[1].opened = 1;

@@ -176,6 +176,13 @@ note_peer_address(struct ssh_conn *c)
 	c->addr[0] = '\0';
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
 		return;
+	/*
+	 * Through a ProxyCommand or ProxyJump libssh talks to a local socket
+	 * pair, which says nothing about where the host is: leave addr empty
+	 * rather than let getnameinfo() answer "localhost".
+	 */
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+		return;
 	if (getnameinfo((struct sockaddr *)&ss, len, c->addr,
 	    sizeof(c->addr), NULL, 0, NI_NUMERICHOST) != 0)
 		c->addr[0] = '\0';

@@ -285,3 +285,24 @@ fake_bin() {
 	exec 7>&-
 	wait_gone "$MARK"
 }
+
+@test "QUIC modes refuse a ProxyCommand connection instead of dialling localhost" {
+	command -v nc.openbsd >/dev/null || command -v nc >/dev/null || skip "no nc for a ProxyCommand"
+	cat >"$T/proxy_config" <<-EOF2
+	Host viaproxy
+	    HostName 127.0.0.1
+	    Port $SSHD_PORT
+	    User root
+	    IdentityFile $HOME/.ssh/id_ed25519
+	    UserKnownHostsFile $HOME/.ssh/known_hosts
+	    ProxyCommand nc %h %p
+	EOF2
+	run rcp-launch -F "$T/proxy_config" "${B[@]}" viaproxy "echo plain-$MARK"
+	assert_success
+	assert_output "plain-$MARK"
+	run rcp-launch -F "$T/proxy_config" --pull "${B[@]}" viaproxy "echo $MARK"
+	assert_failure 255
+	assert_output --partial 'no network address to connect QUIC to'
+	run wait_gone "$MARK"
+	assert_success
+}
