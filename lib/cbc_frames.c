@@ -256,6 +256,21 @@ cbc_fill_batch(struct frame_reader *r, const struct cbc_engine *g,
 	return 1;
 }
 
+/* True when batch seq is done: writing it will not wait. */
+static int
+cbc_batch_done(struct cbc_engine *g, uint64_t seq)
+{
+	struct cbc_batch *b = &g->ring[seq % g->nslots];
+	int done;
+
+	if (g->nworkers == 0)
+		return 1;
+	pthread_mutex_lock(&g->mu);
+	done = b->state == SLOT_DONE;
+	pthread_mutex_unlock(&g->mu);
+	return done;
+}
+
 /* Waits for batch seq and writes it.  Returns 0, or -1 (e). */
 static int
 cbc_write_batch(struct cbc_engine *g, uint64_t seq, int out_fd,
@@ -437,6 +452,16 @@ cbc_frames(int in_fd, int out_fd, int decrypt,
 
 		/* The ring is full: the oldest batch goes out first. */
 		if (seq - written == g.nslots) {
+			if (cbc_write_batch(&g, written, out_fd, p, e) != 0)
+				goto out;
+			written++;
+		}
+		/*
+		 * Finished batches go out before the next read, which may
+		 * block: a slow producer must not hold back finished output
+		 * until the ring fills (nor lose it to a signal meanwhile).
+		 */
+		while (written < seq && cbc_batch_done(&g, written)) {
 			if (cbc_write_batch(&g, written, out_fd, p, e) != 0)
 				goto out;
 			written++;

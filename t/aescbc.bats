@@ -319,6 +319,28 @@ roundtrip() {
 	roundtrip 7000000 -b 2M
 }
 
+@test "frames -j 2: finished batches go out while the producer pauses" {
+	local pid i st=0
+	det_file "$T/in" 8000000
+	entropy-frame "$T/in" >"$T/fr"
+	mkfifo "$T/fifo"
+	aescbc-enc --frames -j 2 "${KF[@]}" "$T/fifo" >"$T/enc" 2>"$T/err" &
+	pid=$!
+	# 3 MB of the stream, then a pause: the batches read so far must
+	# not wait for the ring to fill.
+	exec 7>"$T/fifo"
+	head -c 3000000 "$T/fr" >&7
+	for ((i = 0; i < 100; i++)); do
+		[ "$(stat -c %s "$T/enc")" -gt 100000 ] && break
+		sleep 0.1
+	done
+	exec 7>&-
+	wait "$pid" || st=$?
+	[ "$(stat -c %s "$T/enc")" -gt 100000 ]
+	assert_equal "$st" 3
+	grep -q 'truncated' "$T/err"
+}
+
 @test "frames: the whole pipeline restores the input" {
 	random_file "$T/in" 1234567
 	run_pipe "entropy-frame '$T/in' | aescbc-enc --frames -k '$T/key' -i '$T/iv' | aescbc-dec --frames -k '$T/key' -i '$T/iv' | entropy-unframe | cmp - '$T/in'"
