@@ -1,0 +1,261 @@
+#!/usr/bin/env bats
+# Fault injection (issue 7): every program that writes data keeps its
+# promise under faults: a full disk (ENOSPC), a closed output pipe (EPIPE),
+# an input that fails mid-way (EIO, by the LD_PRELOAD shim
+# t/fault/fault_inject.c), and SIGTERM or SIGKILL mid-transfer.  For each:
+# a non-zero status with a message naming the fault (for signals, the
+# signal's status), no -o file published, no temporary file left, no
+# process left, and what was written is a prefix of the right output.
+#
+# The matrix is generated: each test walks a list of cases through one
+# fault helper, and says which case it is on before each one.
+
+bats_require_minimum_version 1.5.0
+load test_helper
+load ../scripts/throwaway-sshd
+
+SHIM="$TOP/build/libfault_inject.so"
+
+# The filters and their modes (see filter below).
+FILTERS="frame unframe unframe-o enc dec encf1 encf2 decf1 decf2"
+STDOUT_FILTERS="frame unframe enc dec encf1 encf2 decf1 decf2"
+
+setup_file() {
+	local d="$BATS_FILE_TMPDIR"
+	head -c 8388608 /dev/urandom >"$d/raw"		# 8 MiB
+	aescbc-keygen --format hex "$d/key" "$d/iv" >/dev/null
+	entropy-frame "$d/raw" >"$d/plain.es"
+	aescbc-enc -k "$d/key" -i "$d/iv" "$d/raw" >"$d/raw.ct"
+	aescbc-enc --frames -k "$d/key" -i "$d/iv" "$d/plain.es" >"$d/enc.es"
+	if [ "${FAULTS_NEED_SSHD:-1}" = 1 ]; then
+		sshd_start "$d"
+	fi
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+setup() {
+	setup_tmp
+	D="$BATS_FILE_TMPDIR"
+	MARK="faults_${BATS_TEST_NUMBER}_$$_$RANDOM"
+	PIDS=()
+}
+
+teardown() {
+	local p
+	exec 7>&- 2>/dev/null || true
+	{
+		for p in "${PIDS[@]}"; do
+			kill -9 "$p" && wait "$p"
+		done
+	} 2>/dev/null || true
+	pkill -KILL -f "$MARK" 2>/dev/null || true
+}
+
+# need_shim: skips where the shim cannot be preloaded.
+need_shim() {
+	[ -f "$SHIM" ] || skip "no $SHIM: run the tests through make check"
+	if ldd "$TOP/bin/entropy-frame" | grep -q libasan; then
+		skip "SANITIZE=1: ASan must be the first library loaded, so " \
+		    "the LD_PRELOAD fault shim cannot run"
+	fi
+}
+
+# shim VAR=VALUE...: a command prefix that runs a program with the shim.
+shim() {
+	echo "env LD_PRELOAD=$SHIM $*"
+}
+
+# case_start NAME: says which case runs (shown when a test fails) and
+# gives it its input link, $T/$MARK.in, and a fresh $T/out.
+case_start() {
+	echo "--- case $1" >&2
+	MARK="faults_${BATS_TEST_NUMBER}_$$_${1}_$RANDOM"
+	rm -rf "${T:?}"/* "$T"/.[!.]* 2>/dev/null || true
+}
+
+# filter NAME: sets CMD (a shell command line that reads $T/$MARK.in),
+# IN (the input it is given), WANT (its right output) and OUT (the -o
+# file, or empty for stdout).
+filter() {
+	local k="-k '$D/key' -i '$D/iv'"
+	OUT=""
+	case $1 in
+	frame)	CMD="entropy-frame -s $(stat -c %s "$D/raw")"
+		IN=$D/raw WANT=$D/plain.es ;;
+	unframe) CMD="entropy-unframe" IN=$D/plain.es WANT=$D/raw ;;
+	unframe-o) OUT=$T/$MARK.out
+		CMD="entropy-unframe -o '$OUT'" IN=$D/plain.es WANT=$D/raw ;;
+	enc)	CMD="aescbc-enc $k" IN=$D/raw WANT=$D/raw.ct ;;
+	dec)	CMD="aescbc-dec $k" IN=$D/raw.ct WANT=$D/raw ;;
+	encf1)	CMD="aescbc-enc --frames -j 1 $k" IN=$D/plain.es WANT=$D/enc.es ;;
+	encf2)	CMD="aescbc-enc --frames -j 2 $k" IN=$D/plain.es WANT=$D/enc.es ;;
+	decf1)	CMD="aescbc-dec --frames -j 1 $k" IN=$D/enc.es WANT=$D/plain.es ;;
+	decf2)	CMD="aescbc-dec --frames -j 2 $k" IN=$D/enc.es WANT=$D/plain.es ;;
+	*)	echo "no filter $1" >&2; return 1 ;;
+	esac
+	CMD="$CMD '$T/$MARK.in'"
+}
+
+# wait_gone PATTERN: true once no process matches, within 5 seconds.
+wait_gone() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		pgrep -f "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	pgrep -af "$1" >&2
+	return 1
+}
+
+# assert_clean: no -o file published, no temporary file beside it, and no
+# process of this case left.
+assert_clean() {
+	assert_not_exist "$T/$MARK.out"
+	run find "$T" -name '.*'
+	assert_output ""
+	wait_gone "$MARK"
+}
+
+# assert_prefix FILE WANT: FILE holds the first bytes of WANT, nothing else.
+assert_prefix() {
+	local n
+	n=$(stat -c %s "$1")
+	[ "$n" -le "$(stat -c %s "$2")" ] || fail "$1: longer than $2"
+	cmp -n "$n" "$1" "$2" || fail "$1: not a prefix of $2"
+}
+
+# wait_output PID FILE: waits (10 s at most) until the output of PID has
+# grown past 64 KiB: FILE, or for an -o run, a regular file under $T that
+# PID holds open (its temporary file, which may have no name).
+wait_output() {
+	local i f
+	for ((i = 0; i < 100; i++)); do
+		if [ -n "$2" ] && [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -gt 65536 ]; then
+			return 0
+		fi
+		for f in /proc/"$1"/fd/*; do
+			[[ $(readlink "$f" 2>/dev/null) == "$T"/* ]] && [ -f "$f" ] &&
+			    [ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt 65536 ] &&
+			    return 0
+		done
+		sleep 0.1
+	done
+	fail "no output from $1 within 10 s"
+}
+
+# feed_fifo BYTES FILE: makes $T/$MARK.in a FIFO, opens it as fd 7 once a
+# reader is there (the caller starts it), and writes the first BYTES of
+# FILE.  The writer stays open: the reader then waits for more.
+feed_fifo() {
+	exec 7>"$T/$MARK.in"
+	head -c "$1" "$2" >&7
+}
+
+# signum NAME: the signal's number.
+signum() {
+	kill -l "$1"
+}
+
+# --- the filters: entropy-frame, entropy-unframe, aescbc-enc/dec ---------
+
+fault_full() {
+	case_start "$1"
+	filter "$1"
+	ln -s "$IN" "$T/$MARK.in"
+	if [ -z "$OUT" ]; then
+		run bash -c "$CMD >/dev/full"
+	else
+		run bash -c "$(shim FAULT_WRITE_FD=file FAULT_WRITE_AFTER=1000000 \
+		    FAULT_ERRNO=ENOSPC) $CMD"
+	fi
+	assert_failure 1
+	assert_output --regexp "^[a-z-]+: .*No space left on device$"
+	assert_clean
+}
+
+fault_pipe() {
+	case_start "$1"
+	filter "$1"
+	ln -s "$IN" "$T/$MARK.in"
+	run bash -o pipefail -c "$CMD | head -c 100 >/dev/null"
+	assert_failure 1
+	assert_output --regexp "^[a-z-]+: .*Broken pipe$"
+	assert_clean
+}
+
+fault_eio() {
+	case_start "$1"
+	filter "$1"
+	ln -s "$IN" "$T/$MARK.in"
+	run bash -c "$(shim FAULT_READ_FD=file FAULT_READ_AFTER=3000000) \
+	    $CMD >'$T/stdout'"
+	assert_failure 1
+	assert_output --regexp "^[a-z-]+: .*Input/output error$"
+	assert_prefix "$T/stdout" "$WANT"
+	assert_clean
+}
+
+# fault_signal NAME SIG: SIG arrives once 4 MiB of input went in and the
+# output has started growing; the rest of the input never comes.
+fault_signal() {
+	local pid st=0
+	case_start "$1"
+	filter "$1"
+	mkfifo "$T/$MARK.in"
+	bash -c "exec $CMD" >"$T/stdout" 2>"$T/err" &
+	pid=$!
+	PIDS+=("$pid")
+	feed_fifo 4194304 "$IN"
+	wait_output "$pid" "$T/stdout"
+	kill -"$2" "$pid"
+	wait "$pid" 2>/dev/null || st=$?
+	exec 7>&-
+	assert_equal "$st" $((128 + $(signum "$2")))
+	assert_prefix "$T/stdout" "$WANT"
+	rm "$T/$MARK.in"
+	assert_clean
+}
+
+@test "ENOSPC: every filter fails with status 1 and says so" {
+	local c
+	for c in $STDOUT_FILTERS; do
+		fault_full "$c"
+	done
+}
+
+@test "ENOSPC on the -o file (shim): entropy-unframe -o fails, publishes nothing" {
+	need_shim
+	fault_full unframe-o
+}
+
+@test "EPIPE: every filter writing into a closed pipe fails with status 1" {
+	local c
+	for c in $STDOUT_FILTERS; do
+		fault_pipe "$c"
+	done
+}
+
+@test "EIO mid-way through the input (shim): every filter fails with status 1" {
+	local c
+	need_shim
+	for c in $FILTERS; do
+		fault_eio "$c"
+	done
+}
+
+@test "SIGTERM mid-transfer: every filter dies of it, nothing is left" {
+	local c
+	for c in $FILTERS; do
+		fault_signal "$c" TERM
+	done
+}
+
+@test "SIGKILL mid-transfer: every filter dies of it, nothing is left" {
+	local c
+	for c in $FILTERS; do
+		fault_signal "$c" KILL
+	done
+}
