@@ -146,12 +146,12 @@ wait_output() {
 	fail "no output from $1 within 10 s"
 }
 
-# feed_fifo BYTES FILE: makes $T/$MARK.in a FIFO, opens it as fd 7 once a
-# reader is there (the caller starts it), and writes the first BYTES of
-# FILE.  The writer stays open: the reader then waits for more.
+# feed_fifo BYTES FILE: writes the first BYTES of FILE into the FIFO
+# $T/$MARK.in (20 s at most), through fd 7, which stays open: the reader
+# then waits for more.  Read-write, so that the open never blocks.
 feed_fifo() {
-	exec 7>"$T/$MARK.in"
-	head -c "$1" "$2" >&7
+	exec 7<>"$T/$MARK.in"
+	timeout 20 head -c "$1" "$2" >&7 || fail "nobody read $T/$MARK.in"
 }
 
 # signum NAME: the signal's number.
@@ -257,5 +257,146 @@ fault_signal() {
 	local c
 	for c in $FILTERS; do
 		fault_signal "$c" KILL
+	done
+}
+
+# --- rcp-quic-recv (stdout, -o) and rcp-quic-send ------------------------
+
+# bg NAME CMDLINE: runs CMDLINE (bash, pipefail) in the background, fd 3
+# (the ready line) to $T/NAME.ready, stderr to $T/NAME.err; its pid goes
+# into NAME_pid.  CMDLINE starts with exec where the pid must be the
+# program's own.
+bg() {
+	bash -o pipefail -c "$2" 3>"$T/$1.ready" 2>"$T/$1.err" &
+	PIDS+=($!)
+	printf -v "${1}_pid" '%s' "$!"
+}
+
+# wait_ready NAME: waits (10 s at most) for NAME's ready line; sets ADDR
+# and PIN from it.
+wait_ready() {
+	local i line
+	for ((i = 0; i < 100; i++)); do
+		if line=$(head -n 1 "$T/$1.ready" 2>/dev/null) &&
+		    [[ $line == RCP_QUIC\ *\ sha256:* ]]; then
+			read -r _ ADDR PIN <<<"$line"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "no ready line from $1: $(cat "$T/$1.err")"
+}
+
+# wait_exit NAME [SECS]: waits for NAME to end (SIGKILL after SECS,
+# default 20) and sets NAME_rc.
+wait_exit() {
+	local pid_var="${1}_pid" i rc=0
+	local pid=${!pid_var}
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	{ kill -9 "$pid" && echo "$1 killed after ${2:-20} s" >&2; } 2>/dev/null
+	wait "$pid" 2>/dev/null || rc=$?
+	printf -v "${1}_rc" '%s' "$rc"
+}
+
+QUIC_T="--idle-timeout 3"
+
+# recv_cmd stdout|o: a listening receiver; -o writes $T/$MARK.out.
+recv_cmd() {
+	RECV="rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 $QUIC_T"
+	[ "$1" = o ] && RECV="$RECV -o '$T/$MARK.out'"
+	return 0
+}
+
+send_cmd() {
+	SEND="rcp-quic-send --connect '$ADDR' --pin '$PIN' $QUIC_T '$T/$MARK.in'"
+}
+
+# quic_out_fault stdout|o full|pipe: the receiver's output fails; both
+# sides fail and say why.
+quic_out_fault() {
+	local msg
+	case_start "recv-$1-$2"
+	recv_cmd "$1"
+	case $1-$2 in
+	stdout-full) bg r "exec $RECV >/dev/full"; msg="No space left on device" ;;
+	o-full)	bg r "exec $(shim FAULT_WRITE_FD=file FAULT_WRITE_AFTER=1000000 \
+		    FAULT_ERRNO=ENOSPC) $RECV"
+		msg="No space left on device" ;;
+	stdout-pipe) bg r "$RECV | head -c 100 >/dev/null"; msg="Broken pipe" ;;
+	esac
+	wait_ready r
+	ln -s "$D/raw" "$T/$MARK.in"
+	send_cmd
+	run bash -c "$SEND 3>&-"
+	assert_failure 1
+	assert_output --partial "peer failed: receiver output failed: write: $msg"
+	wait_exit r
+	assert_equal "$r_rc" 1
+	run cat "$T/r.err"
+	assert_output --partial "rcp-quic-recv: receiver output failed: write: $msg"
+	assert_clean
+}
+
+# quic_signal recv-stdout|recv-o|send SIG: SIG to one side once its data
+# flows (4 MiB in, the rest held back); the other side fails.
+quic_signal() {
+	local victim other
+	case_start "$1"
+	recv_cmd "${1#recv-}"
+	bg r "exec $RECV >'$T/stdout'"
+	wait_ready r
+	mkfifo "$T/$MARK.in"
+	send_cmd
+	bg s "exec $SEND 3>&-"
+	feed_fifo 4194304 "$D/raw"
+	wait_output "$r_pid" "$T/stdout"
+	if [ "$1" = send ]; then victim=s other=r; else victim=r other=s; fi
+	kill -"$2" "$(eval echo "\$${victim}_pid")"
+	wait_exit "$victim"
+	wait_exit "$other"
+	exec 7>&-
+	assert_equal "$(eval echo "\$${victim}_rc")" $((128 + $(signum "$2")))
+	assert_equal "$(eval echo "\$${other}_rc")" 1
+	run cat "$T/$other.err"
+	assert_output --regexp "is gone|connection timed out"
+	assert_prefix "$T/stdout" "$D/raw"
+	rm "$T/$MARK.in"
+	assert_clean
+}
+
+@test "rcp-quic-recv: ENOSPC on stdout and on -o, EPIPE on stdout: both sides fail" {
+	quic_out_fault stdout full
+	quic_out_fault stdout pipe
+	need_shim
+	quic_out_fault o full
+}
+
+@test "rcp-quic-send: EIO mid-way through the input (shim): both fail, no -o file" {
+	need_shim
+	case_start send-eio
+	recv_cmd o
+	bg r "exec $RECV"
+	wait_ready r
+	ln -s "$D/raw" "$T/$MARK.in"
+	send_cmd
+	run bash -c "$(shim FAULT_READ_FD=file FAULT_READ_AFTER=3000000) $SEND 3>&-"
+	assert_failure 1
+	assert_output --partial "rcp-quic-send: sender input failed: read: Input/output error"
+	wait_exit r
+	assert_equal "$r_rc" 1
+	run cat "$T/r.err"
+	assert_output --partial "peer failed: sender input failed: read: Input/output error"
+	assert_clean
+}
+
+@test "rcp-quic-recv/send: SIGTERM and SIGKILL to either side mid-transfer" {
+	local c sig
+	for sig in TERM KILL; do
+		for c in recv-stdout recv-o send; do
+			quic_signal "$c" "$sig"
+		done
 	done
 }
