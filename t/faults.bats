@@ -400,3 +400,80 @@ quic_signal() {
 		done
 	done
 }
+
+# --- rcp-launch --pull: the local output ----------------------------------
+
+# launch_bin [WRAP]: a --remote-bin directory $T/$MARK whose rcp-quic-*
+# run the real ones, under WRAP (a command prefix) if given; its name
+# carries $MARK, so that pgrep -f "$MARK" finds the remote listener.
+launch_bin() {
+	local d="$T/$MARK" p
+	mkdir -p "$d"
+	for p in rcp-quic-send rcp-quic-recv; do
+		printf '#!/bin/sh\nexec %s %s "$@"\n' "${1:-}" "$TOP/bin/$p" >"$d/$p"
+		chmod +x "$d/$p"
+	done
+	echo "$d"
+}
+
+# launch_fault full|pipe|eio: the local output fails, or the remote
+# sender's input does (the shim, remotely).
+launch_fault() {
+	local d
+	case_start "launch-$1"
+	ln -s "$D/raw" "$T/$MARK.in"
+	if [ "$1" = eio ]; then
+		d=$(launch_bin "$(shim FAULT_READ_FD=0 FAULT_READ_AFTER=3000000)")
+	else
+		d=$(launch_bin)
+	fi
+	case $1 in
+	full)	run bash -c "rcp-launch --pull --remote-bin '$d' testhost cat '$T/$MARK.in' >/dev/full"
+		assert_failure 1
+		assert_output --partial "No space left on device" ;;
+	pipe)	run bash -o pipefail -c "rcp-launch --pull --remote-bin '$d' testhost cat '$T/$MARK.in' | head -c 100 >/dev/null"
+		# As ssh(1) and plain mode: a closed stdout is SIGPIPE's status.
+		assert_failure 141 ;;
+	eio)	run bash -c "rcp-launch --pull --remote-bin '$d' testhost cat '$T/$MARK.in' >'$T/stdout'"
+		assert_failure 1
+		assert_output --partial "sender input failed: read: Input/output error"
+		assert_prefix "$T/stdout" "$D/raw" ;;
+	esac
+	assert_clean
+}
+
+# launch_signal SIG: SIG to rcp-launch once the data flows (the remote
+# cat read 4 MiB of the FIFO $T/$MARK.in and waits for more).
+launch_signal() {
+	local d pid st=0
+	case_start "launch-$1"
+	mkfifo "$T/$MARK.in"
+	d=$(launch_bin)
+	rcp-launch --pull --remote-bin "$d" testhost cat "$T/$MARK.in" \
+	    >"$T/stdout" 2>"$T/err" &
+	pid=$!
+	PIDS+=("$pid")
+	feed_fifo 4194304 "$D/raw"
+	wait_output "$pid" "$T/stdout"
+	kill -"$1" "$pid"
+	wait "$pid" 2>/dev/null || st=$?
+	assert_equal "$st" $((128 + $(signum "$1")))
+	# SPEC §6: every remote process is gone within 5 seconds.
+	wait_gone "$MARK"
+	exec 7>&-
+	assert_prefix "$T/stdout" "$D/raw"
+	rm "$T/$MARK.in"
+	assert_clean
+}
+
+@test "rcp-launch --pull: ENOSPC and EPIPE on stdout, EIO in the remote sender" {
+	launch_fault full
+	launch_fault pipe
+	need_shim
+	launch_fault eio
+}
+
+@test "rcp-launch --pull: SIGTERM and SIGKILL mid-transfer leave no process" {
+	launch_signal TERM
+	launch_signal KILL
+}
