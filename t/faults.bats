@@ -58,8 +58,7 @@ teardown() {
 need_shim() {
 	[ -f "$SHIM" ] || skip "no $SHIM: run the tests through make check"
 	if ldd "$TOP/bin/entropy-frame" | grep -q libasan; then
-		skip "SANITIZE=1: ASan must be the first library loaded, so " \
-		    "the LD_PRELOAD fault shim cannot run"
+		skip "SANITIZE=1: ASan must be the first library loaded, so the LD_PRELOAD fault shim cannot run"
 	fi
 }
 
@@ -367,9 +366,12 @@ quic_signal() {
 	assert_clean
 }
 
-@test "rcp-quic-recv: ENOSPC on stdout and on -o, EPIPE on stdout: both sides fail" {
+@test "rcp-quic-recv: ENOSPC and EPIPE on stdout: both sides fail" {
 	quic_out_fault stdout full
 	quic_out_fault stdout pipe
+}
+
+@test "rcp-quic-recv -o: ENOSPC on the file (shim): both sides fail, no file" {
 	need_shim
 	quic_out_fault o full
 }
@@ -466,9 +468,12 @@ launch_signal() {
 	assert_clean
 }
 
-@test "rcp-launch --pull: ENOSPC and EPIPE on stdout, EIO in the remote sender" {
+@test "rcp-launch --pull: ENOSPC and EPIPE on stdout" {
 	launch_fault full
 	launch_fault pipe
+}
+
+@test "rcp-launch --pull: EIO in the remote sender's input (shim)" {
 	need_shim
 	launch_fault eio
 }
