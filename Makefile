@@ -103,12 +103,19 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 		grep -E 'stat::number_of_executed_units|stat::peak_rss' build/fuzz/$$t.log; \
 	done
 
+# The LD_PRELOAD shim of t/faults.bats.  Never sanitized: ASan must be the
+# first library loaded, so the fault tests skip under SANITIZE=1.
+FAULT_SHIM = build/libfault_inject.so
+$(FAULT_SHIM): t/fault/fault_inject.c
+	@mkdir -p build
+	$(CC) -std=gnu11 $(WARNFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 # BATS_ARGS lets one run a subset: make check BATS_ARGS=t/frame.bats
 BATS_ARGS ?= t/
 # Installs what is missing first (a quick no-op when all is present), so
 # that `make check` alone works on a fresh machine.
 # VALGRIND=1 runs every program the tests start under valgrind.
-check: deps all
+check: deps all $(FAULT_SHIM)
 	LANG=C VALGRIND=$(VALGRIND) bats $(BATS_ARGS)
 
 demo: deps all

@@ -5,6 +5,8 @@
  * rename(2) is atomic); commit fsyncs it, renames it over the target and
  * fsyncs the directory.  abort, any failure path, and SIGINT/SIGTERM/
  * SIGHUP remove the temporary file and leave the target as it was.
+ * Where the file system has O_TMPFILE, the temporary file has no name
+ * until commit, so that SIGKILL or a crash leaves nothing behind either.
  */
 #ifndef RCP_ATOMIC_OUT_H
 #define RCP_ATOMIC_OUT_H
@@ -14,7 +16,8 @@
 struct atomic_out {
 	int fd;			/* write here */
 	char *path;		/* the target */
-	char *tmp_path;		/* the temporary file, NULL once gone */
+	char *tmp_path;		/* the temporary file's name; NULL while
+				   it has none (O_TMPFILE) or once gone */
 	int mode;		/* permissions the published file gets */
 };
 

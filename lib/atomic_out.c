@@ -52,14 +52,43 @@ atomic_out_install_handlers(void)
 	}
 }
 
+/*
+ * The name of a temporary file for path: ".BASE.XXXXXX" in its directory,
+ * the X's left for mkostemp or replaced by the caller.  NULL on ENOMEM.
+ */
+static char *
+atomic_out_tmp_name(const char *path)
+{
+	char *copy1, *copy2, *tmp = NULL;
+	size_t len;
+
+	copy1 = strdup(path);
+	copy2 = strdup(path);
+	if (copy1 != NULL && copy2 != NULL) {
+		const char *dir = dirname(copy1), *base = basename(copy2);
+
+		len = strlen(dir) + strlen(base) + 16;
+		if ((tmp = malloc(len)) != NULL)
+			snprintf(tmp, len, "%s/.%s.XXXXXX", dir, base);
+	}
+	free(copy1);
+	free(copy2);
+	return tmp;
+}
+
+/*
+ * The temporary file is unnamed where the file system allows it
+ * (O_TMPFILE): then even SIGKILL, or a crash, leaves nothing behind, and
+ * it gets a name only at commit, just before the rename.  Elsewhere it
+ * is a named ".BASE.XXXXXX" from the start, removed on failure and on
+ * the signals that can be caught.
+ */
 int
 atomic_out_open(struct atomic_out *ao, const char *path, struct rcp_error *e)
 {
-	char *copy1 = NULL, *copy2 = NULL, *tmp = NULL;
-	const char *dir, *base;
+	char *copy = NULL, *tmp = NULL;
 	struct stat st;
 	mode_t mask;
-	size_t len;
 
 	memset(ao, 0, sizeof(*ao));
 	ao->fd = -1;
@@ -73,38 +102,72 @@ atomic_out_open(struct atomic_out *ao, const char *path, struct rcp_error *e)
 		umask(mask);
 		ao->mode = 0666 & ~mask;
 	}
-	if ((copy1 = strdup(path)) == NULL || (copy2 = strdup(path)) == NULL ||
-	    (ao->path = strdup(path)) == NULL)
+	if ((ao->path = strdup(path)) == NULL ||
+	    (copy = strdup(path)) == NULL)
 		goto nomem;
-	dir = dirname(copy1);
-	base = basename(copy2);
-	len = strlen(dir) + strlen(base) + 16;
-	if ((tmp = malloc(len)) == NULL)
-		goto nomem;
-	snprintf(tmp, len, "%s/.%s.XXXXXX", dir, base);
 	atomic_out_install_handlers();
+	ao->fd = open(dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	free(copy);
+	if (ao->fd >= 0)
+		return 0;
+	/* No O_TMPFILE here (or no such directory: mkostemp says so). */
+	if ((tmp = atomic_out_tmp_name(path)) == NULL)
+		goto nomem;
 	ao->fd = mkostemp(tmp, O_CLOEXEC);
 	if (ao->fd < 0) {
+		copy = strdup(path);
 		error_set_errno(e, EXIT_FAIL, "%s: cannot create temporary "
-		    "file in %s", path, dir);
+		    "file in %s", path, copy != NULL ? dirname(copy) : "?");
+		free(copy);
 		free(tmp);
-		free(copy1);
-		free(copy2);
 		free(ao->path);
 		ao->path = NULL;
 		return -1;
 	}
 	ao->tmp_path = tmp;
 	pending_tmp = tmp;
-	free(copy1);
-	free(copy2);
 	return 0;
 nomem:
-	free(copy1);
-	free(copy2);
 	free(ao->path);
 	ao->path = NULL;
 	return error_set_errno(e, EXIT_FAIL, "%s", path);
+}
+
+/*
+ * Gives the unnamed temporary file a fresh ".BASE.XXXXXX" name beside
+ * the target.  Returns 0, or -1 with errno set.
+ */
+static int
+atomic_out_link(struct atomic_out *ao)
+{
+	char proc[64], *name;
+	size_t len;
+	unsigned attempt;
+	int rc = -1;
+
+	if ((name = atomic_out_tmp_name(ao->path)) == NULL)
+		return -1;
+	len = strlen(name);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ao->fd);
+	for (attempt = 0; attempt < 100; attempt++) {
+		unsigned v = ((unsigned)getpid() * 2654435761u + attempt *
+		    40503u) & 0xffffffu;
+
+		snprintf(name + len - 6, 7, "%06x", v);
+		rc = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+		/* Without /proc, AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */
+		if (rc != 0 && errno == ENOENT)
+			rc = linkat(ao->fd, "", AT_FDCWD, name, AT_EMPTY_PATH);
+		if (rc == 0 || errno != EEXIST)
+			break;
+	}
+	if (rc != 0) {
+		free(name);
+		return -1;
+	}
+	ao->tmp_path = name;
+	pending_tmp = name;
+	return 0;
 }
 
 void
@@ -131,11 +194,16 @@ atomic_out_commit(struct atomic_out *ao, struct rcp_error *e)
 	int dfd;
 
 	if (fchmod(ao->fd, (mode_t)ao->mode) != 0) {
-		error_set_errno(e, EXIT_FAIL, "%s: fchmod", ao->tmp_path);
+		error_set_errno(e, EXIT_FAIL, "%s: fchmod", ao->path);
 		goto fail;
 	}
 	if (fsync(ao->fd) != 0) {
 		error_set_errno(e, EXIT_FAIL, "%s: fsync", ao->path);
+		goto fail;
+	}
+	if (ao->tmp_path == NULL && atomic_out_link(ao) != 0) {
+		error_set_errno(e, EXIT_FAIL, "%s: cannot name the temporary "
+		    "file", ao->path);
 		goto fail;
 	}
 	if (close(ao->fd) != 0) {

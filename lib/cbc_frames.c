@@ -19,12 +19,18 @@
  * and a bad pad is reported with the chunk's number and offset; the
  * workers then decrypt without padding and keep the known length.
  *
+ * Finished batches are written before the reader reads on, and when the
+ * input stalls (a pipe with nothing to read) the batch being filled is
+ * handed off early and everything read so far is written before the
+ * reader blocks: a slow or bursty producer never holds output back.
+ *
  * An error found by the reader ends the batch being filled: the chunks
  * before it are still processed and written (as openssl would have written
  * them), then the error is returned.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,9 +214,25 @@ cbc_pad_of(EVP_CIPHER_CTX *ecb, const struct cbc_engine *g,
 }
 
 /*
+ * True when the next chunk may not be buffered yet and the input has
+ * nothing to read right now: a read would block.
+ */
+static int
+cbc_input_stalls(const struct frame_reader *r)
+{
+	struct pollfd pfd = { r->fd, POLLIN, 0 };
+
+	if (r->eof || r->end - r->pos >= 4 + (size_t)r->hdr.cipher_size)
+		return 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/*
  * Reads chunks into b until it is full or the stream ends.  Returns 1 when
- * more may follow, 0 at the clean end, -1 (e) on an error; in every case
- * b holds the valid chunks read before it.
+ * more may follow, 2 when more may follow but the input stalls (b is
+ * then not empty: its chunks should go out before the reader blocks), 0
+ * at the clean end, -1 (e) on an error; in every case b holds the valid
+ * chunks read before it.
  */
 static int
 cbc_fill_batch(struct frame_reader *r, const struct cbc_engine *g,
@@ -226,6 +248,8 @@ cbc_fill_batch(struct frame_reader *r, const struct cbc_engine *g,
 		uint32_t len, plain;
 		int more;
 
+		if (b->nchunks > 0 && cbc_input_stalls(r))
+			return 2;
 		if ((more = frame_next_chunk(r, &len, e)) <= 0)
 			return more;
 		if (frame_read_payload(r, payload, len, e) != 0)
@@ -254,6 +278,21 @@ cbc_fill_batch(struct frame_reader *r, const struct cbc_engine *g,
 		b->nchunks++;
 	}
 	return 1;
+}
+
+/* True when batch seq is done: writing it will not wait. */
+static int
+cbc_batch_done(struct cbc_engine *g, uint64_t seq)
+{
+	struct cbc_batch *b = &g->ring[seq % g->nslots];
+	int done;
+
+	if (g->nworkers == 0)
+		return 1;
+	pthread_mutex_lock(&g->mu);
+	done = b->state == SLOT_DONE;
+	pthread_mutex_unlock(&g->mu);
+	return done;
 }
 
 /* Waits for batch seq and writes it.  Returns 0, or -1 (e). */
@@ -441,9 +480,19 @@ cbc_frames(int in_fd, int out_fd, int decrypt,
 				goto out;
 			written++;
 		}
+		/*
+		 * Finished batches go out before the next read, which may
+		 * block: a slow producer must not hold back finished output
+		 * until the ring fills (nor lose it to a signal meanwhile).
+		 */
+		while (written < seq && cbc_batch_done(&g, written)) {
+			if (cbc_write_batch(&g, written, out_fd, p, e) != 0)
+				goto out;
+			written++;
+		}
 		more = cbc_fill_batch(&r, &g, ecb, b, &read_err);
 		if (b->nchunks == 0)
-			break;
+			break;	/* more is 0 or -1 here */
 		if (g.nworkers == 0) {
 			cbc_run_batch(own, &g, b);
 			b->state = SLOT_DONE;
@@ -455,6 +504,11 @@ cbc_frames(int in_fd, int out_fd, int decrypt,
 			pthread_mutex_unlock(&g.mu);
 		}
 		seq++;
+		/* The input stalls: all that was read goes out meanwhile. */
+		for (; more == 2 && written < seq; written++) {
+			if (cbc_write_batch(&g, written, out_fd, p, e) != 0)
+				goto out;
+		}
 	}
 	/* Everything read before an error still goes out, in order. */
 	for (; written < seq; written++) {

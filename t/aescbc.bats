@@ -319,6 +319,35 @@ roundtrip() {
 	roundtrip 7000000 -b 2M
 }
 
+@test "frames: what was read goes out while the producer pauses, for -j 1 and 2" {
+	local pid i j grown want st
+	det_file "$T/in" 8000000
+	entropy-frame "$T/in" >"$T/fr"
+	# 500000 bytes of stream: the headers and 30 whole chunks of 16384,
+	# less than a batch; their encryption is 16400 bytes each.
+	want=$((1044 + 30 * (4 + 16400)))
+	for j in 1 2; do
+		rm -f "$T/fifo"
+		mkfifo "$T/fifo"
+		aescbc-enc --frames -j "$j" "${KF[@]}" "$T/fifo" >"$T/enc" 2>"$T/err" &
+		pid=$!
+		exec 7<>"$T/fifo"
+		head -c 500000 "$T/fr" >&7
+		for ((i = 0; i < 100; i++)); do
+			[ "$(stat -c %s "$T/enc")" -ge "$want" ] && break
+			sleep 0.1
+		done
+		# Measured before the end of the input, which flushes all.
+		grown=$(stat -c %s "$T/enc")
+		exec 7>&-
+		st=0
+		wait "$pid" || st=$?
+		[ "$grown" -eq "$want" ] || fail "-j $j: $grown bytes out during the pause, not $want"
+		assert_equal "$st" 3
+		grep -q 'truncated' "$T/err"
+	done
+}
+
 @test "frames: the whole pipeline restores the input" {
 	random_file "$T/in" 1234567
 	run_pipe "entropy-frame '$T/in' | aescbc-enc --frames -k '$T/key' -i '$T/iv' | aescbc-dec --frames -k '$T/key' -i '$T/iv' | entropy-unframe | cmp - '$T/in'"

@@ -284,8 +284,9 @@ wait_exit() {
 	{ head -c 1000000 /dev/urandom; sleep 20; } >"$T/fifo" 3>&- &
 	PIDS+=($!)
 	local i
+	# Until the temporary file (perhaps unnamed: O_TMPFILE) has grown.
 	for ((i = 0; i < 100; i++)); do
-		[ -n "$(find "$T" -name '.out.*' -size +100k)" ] && break
+		[ -n "$(find -L /proc/"$r_pid"/fd -type f -size +100k 2>/dev/null)" ] && break
 		sleep 0.1
 	done
 	# Braces: bash reports the killed job on the stderr of the wait.

@@ -1,0 +1,220 @@
+/*
+ * fault_inject.c: an LD_PRELOAD shim for the fault tests (t/faults.bats).
+ * Built by the Makefile into build/libfault_inject.so; not installed.
+ *
+ * It makes read(2)/readv(2) or write(2)/writev(2) on one file descriptor
+ * fail, with a chosen errno, once a given number of bytes went through
+ * that descriptor in this process:
+ *
+ *   FAULT_READ_FD=N      the descriptor to break for reading: a number,
+ *                        or "file" for every descriptor on a regular file
+ *   FAULT_READ_AFTER=B   bytes that pass before the fault (default 0)
+ *   FAULT_WRITE_FD=N     likewise for writing
+ *   FAULT_WRITE_AFTER=B
+ *   FAULT_ERRNO=NAME     EIO (default), ENOSPC, EPIPE, EFBIG or a number
+ *
+ *   LD_PRELOAD=build/libfault_inject.so FAULT_READ_FD=0 \
+ *       FAULT_READ_AFTER=1000000 entropy-frame <in >out
+ *
+ * A transfer that would cross B bytes is shortened to end at B (the
+ * programs must cope with short transfers anyway), and every call after
+ * that fails: the device stays broken.  readv and writev are shortened
+ * at a vector boundary only, so they may pass a little more than B.
+ * Bytes are counted per descriptor number, for descriptors below
+ * FAULT_FD_MAX.  Calls glibc makes internally (stdio) are not seen.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define FAULT_FD_MAX 1024
+#define FAULT_FD_NONE (-2)
+#define FAULT_FD_FILE (-1)
+
+struct fault {
+	const char *fd_var, *after_var;
+	int fd;			/* FAULT_FD_NONE, FAULT_FD_FILE or a number */
+	unsigned long long after;
+	unsigned long long count[FAULT_FD_MAX];
+};
+
+static struct fault rd = { "FAULT_READ_FD", "FAULT_READ_AFTER", 0, 0, {0} };
+static struct fault wr = { "FAULT_WRITE_FD", "FAULT_WRITE_AFTER", 0, 0, {0} };
+static int fault_errno = EIO;
+
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_readv)(int, const struct iovec *, int);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+
+static void
+fault_parse(struct fault *f)
+{
+	const char *v = getenv(f->fd_var), *a = getenv(f->after_var);
+
+	f->fd = FAULT_FD_NONE;
+	if (v != NULL && strcmp(v, "file") == 0)
+		f->fd = FAULT_FD_FILE;
+	else if (v != NULL && *v != '\0')
+		f->fd = atoi(v);
+	f->after = a != NULL ? strtoull(a, NULL, 10) : 0;
+}
+
+static void
+fault_init(void)
+{
+	static const struct { const char *name; int no; } names[] = {
+		{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EPIPE", EPIPE },
+		{ "EFBIG", EFBIG }, { "EDQUOT", EDQUOT },
+	};
+	const char *en = getenv("FAULT_ERRNO");
+	size_t i;
+
+	real_read = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+	real_write = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT,
+	    "write");
+	real_readv = (ssize_t (*)(int, const struct iovec *, int))dlsym(
+	    RTLD_NEXT, "readv");
+	real_writev = (ssize_t (*)(int, const struct iovec *, int))dlsym(
+	    RTLD_NEXT, "writev");
+	fault_parse(&rd);
+	fault_parse(&wr);
+	if (en != NULL && *en != '\0') {
+		fault_errno = atoi(en);
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(en, names[i].name) == 0)
+				fault_errno = names[i].no;
+	}
+}
+
+__attribute__((constructor)) static void
+fault_ctor(void)
+{
+	if (real_read == NULL)
+		fault_init();
+}
+
+/*
+ * How many of n bytes may pass on fd: n when fd is not the target, less
+ * when the threshold is near, 0 (and errno set) once it was reached.
+ * Returns -1 for "fail now".
+ */
+static long long
+fault_allow(struct fault *f, int fd, size_t n)
+{
+	struct stat st;
+	unsigned long long done;
+
+	if (f->fd == FAULT_FD_NONE || fd < 0 || fd >= FAULT_FD_MAX)
+		return (long long)n;
+	if (f->fd == FAULT_FD_FILE) {
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+			return (long long)n;
+	} else if (fd != f->fd) {
+		return (long long)n;
+	}
+	done = __atomic_load_n(&f->count[fd], __ATOMIC_RELAXED);
+	if (done >= f->after && n > 0) {
+		errno = fault_errno;
+		return -1;
+	}
+	if (n > f->after - done)
+		n = (size_t)(f->after - done);
+	return (long long)n;
+}
+
+static void
+fault_count(struct fault *f, int fd, ssize_t r)
+{
+	if (r > 0 && fd >= 0 && fd < FAULT_FD_MAX)
+		__atomic_fetch_add(&f->count[fd], (unsigned long long)r,
+		    __ATOMIC_RELAXED);
+}
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	long long ok;
+	ssize_t r;
+
+	if (real_read == NULL)
+		fault_init();	/* called before our constructor ran */
+	if ((ok = fault_allow(&rd, fd, n)) < 0)
+		return -1;
+	r = real_read(fd, buf, (size_t)ok);
+	fault_count(&rd, fd, r);
+	return r;
+}
+
+ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	long long ok;
+	ssize_t r;
+
+	if (real_write == NULL)
+		fault_init();
+	if ((ok = fault_allow(&wr, fd, n)) < 0)
+		return -1;
+	r = real_write(fd, buf, (size_t)ok);
+	fault_count(&wr, fd, r);
+	return r;
+}
+
+/* The vector count whose bytes reach the allowance (at least one). */
+static int
+fault_trim(const struct iovec *iov, int cnt, long long ok)
+{
+	long long sum = 0;
+	int i;
+
+	for (i = 0; i < cnt; i++) {
+		sum += (long long)iov[i].iov_len;
+		if (sum >= ok)
+			return i + 1;
+	}
+	return cnt;
+}
+
+ssize_t
+readv(int fd, const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+	long long ok;
+	ssize_t r;
+	int i;
+
+	if (real_readv == NULL)
+		fault_init();
+	for (i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	if ((ok = fault_allow(&rd, fd, n)) < 0)
+		return -1;
+	r = real_readv(fd, iov, fault_trim(iov, cnt, ok));
+	fault_count(&rd, fd, r);
+	return r;
+}
+
+ssize_t
+writev(int fd, const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+	long long ok;
+	ssize_t r;
+	int i;
+
+	if (real_writev == NULL)
+		fault_init();
+	for (i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	if ((ok = fault_allow(&wr, fd, n)) < 0)
+		return -1;
+	r = real_writev(fd, iov, fault_trim(iov, cnt, ok));
+	fault_count(&wr, fd, r);
+	return r;
+}
