@@ -63,6 +63,7 @@
 #define CID_LEN 16
 #define REASON_MAX 200			/* reason text in CONNECTION_CLOSE */
 #define CONFIRM_LEN 8
+#define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:" \
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
@@ -128,6 +129,7 @@ struct ep {
 	int gso;
 	uint8_t *rxbuf;
 	int peer_gone;
+	int cancelled;
 
 	double t_start, t_end;
 	uint64_t pkts_sent, pkts_recv;
@@ -729,6 +731,65 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 	return 0;
 }
 
+/*
+ * The closing period (RFC 9000 §10.2.1): for three PTOs after our
+ * CONNECTION_CLOSE, every datagram from the peer is answered with the
+ * same packet again, so that one lost close does not leave the peer
+ * waiting for an acknowledgement it will never get (a receiver whose
+ * confirmation we took, retransmitting it).  Ends early when the peer
+ * closes its side (ICMP unreachable).  Bounded by CLOSE_LINGER_MAX.
+ */
+static void
+close_linger(struct ep *ep, const uint8_t *pkt, size_t len)
+{
+	ngtcp2_duration pto = ngtcp2_conn_get_pto(ep->conn);
+	double end = progress_now() + (double)(3 * pto) / NGTCP2_SECONDS;
+	double max = progress_now() + CLOSE_LINGER_MAX;
+
+	if (end > max)
+		end = max;
+	for (;;) {
+		struct pollfd pfd = { .fd = ep->fd, .events = POLLIN };
+		double left = end - progress_now();
+		int got = 0, gone = 0;
+		ssize_t n;
+
+		if (left <= 0)
+			return;
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (pfd.revents == 0)
+			continue;
+		/* Drain: one answer per burst, not one per datagram. */
+		for (;;) {
+			sockaddr_u from;
+			socklen_t fl = sizeof(from);
+			n = recvfrom(ep->fd, ep->rxbuf, RX_BUF_SIZE, 0,
+			    &from.sa, &fl);
+			if (n >= 0) {
+				if (ep->connected || addr_eq(&from,
+				    &ep->remote))
+					got = 1;
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNREFUSED)
+				gone = 1;
+			break;
+		}
+		if (gone)
+			return;
+		if (got) {
+			ep->txlen = 0;
+			(void)send_batch(ep, pkt, len, len);
+		}
+	}
+}
+
 /* Writes our CONNECTION_CLOSE once and sends it, best effort. */
 static void
 send_close(struct ep *ep)
@@ -748,6 +809,13 @@ send_close(struct ep *ep)
 	if (n > 0) {
 		ep->txlen = 0;
 		(void)send_batch(ep, buf, (size_t)n, (size_t)n);
+		/*
+		 * A receiver's clean close follows the sender's acknowledgement
+		 * of the confirmation: nothing is left for the sender to need.
+		 */
+		if (ep->handshake_done && !ep->peer_gone && !ep->cancelled &&
+		    !(ep->done && !ep->is_sender))
+			close_linger(ep, buf, (size_t)n);
 	}
 }
 
@@ -1522,6 +1590,25 @@ progress_protocol(struct ep *ep)
 	}
 }
 
+/*
+ * Receiver: the sender vanished (ICMP unreachable) or fell silent after
+ * our output was finished and the confirmation queued.  Everything up
+ * to the sender's FIN is out, so the transfer is delivered; what was
+ * lost is only the sender's acknowledgement of our confirmation (its
+ * CONNECTION_CLOSE, dropped on the way).  Sets done and returns 1 then;
+ * else returns 0.
+ */
+static int
+receiver_delivered(struct ep *ep, const char *what)
+{
+	if (ep->is_sender || !ep->confirm_queued || ep->failed || ep->done)
+		return 0;
+	ep_log(ep, "warning: sender %s %s before acknowledging the "
+	    "confirmation; the output is complete", ep->peer_text, what);
+	ep->done = 1;
+	return 1;
+}
+
 static int
 ep_loop(struct ep *ep)
 {
@@ -1557,6 +1644,9 @@ ep_loop(struct ep *ep)
 		}
 		if (ep->peer_gone && !ep->failed && !ep->done)
 			(void)read_packets(ep);	/* its last words first */
+		if (ep->peer_gone && !ep->failed && !ep->done &&
+		    receiver_delivered(ep, "went away"))
+			continue;
 		if (ep->peer_gone && !ep->failed && !ep->done) {
 			if (ep->handshake_done)
 				ep_fail(ep, EXIT_FAIL, "peer %s is gone "
@@ -1630,6 +1720,7 @@ ep_loop(struct ep *ep)
 		if (cancel_at >= 0 && pfd[cancel_at].revents != 0) {
 			ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL,
 			    "cancelled");
+			ep->cancelled = 1;	/* now: no closing period */
 			if (ep->close_pending)
 				send_close(ep);
 			return -1;
@@ -1640,7 +1731,10 @@ ep_loop(struct ep *ep)
 		if (ep->conn != NULL && !ep->failed &&
 		    ngtcp2_conn_get_expiry(ep->conn) <= now_ns()) {
 			int rc = ngtcp2_conn_handle_expiry(ep->conn, now_ns());
-			if (rc == NGTCP2_ERR_IDLE_CLOSE) {
+			if (rc == NGTCP2_ERR_IDLE_CLOSE &&
+			    receiver_delivered(ep, "fell silent")) {
+				continue;
+			} else if (rc == NGTCP2_ERR_IDLE_CLOSE) {
 				ep_fail(ep, EXIT_FAIL, ep->handshake_done ?
 				    "connection timed out: nothing from %s for "
 				    "%u s (--idle-timeout)" :
