@@ -61,8 +61,8 @@
 #define RX_BUF_SIZE 65536u		/* one GRO datagram train */
 #define RX_BATCH 64			/* recvmsg calls per poll round */
 #define CID_LEN 16
-#define REASON_MAX 200			/* reason text in CONNECTION_CLOSE */
-#define CONFIRM_LEN 8
+#define REASON_MAX QUIC_REASON_MAX
+#define CONFIRM_LEN QUIC_CONFIRM_LEN
 #define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:" \
@@ -112,11 +112,10 @@ struct ep {
 	uint8_t *ring;
 	uint64_t acked, sent, filled;	/* stream offsets */
 	int in_eof, fin_sent;
-	uint8_t confirm[CONFIRM_LEN];
-	size_t confirm_got;
-	int confirm_fin;
+	struct quic_confirm confirm;	/* the receiver's, as it arrives */
 
 	/* Receiver. */
+	uint8_t confirm_out[CONFIRM_LEN];
 	uint8_t *obuf;
 	size_t olen;
 	uint64_t received, written, extended;
@@ -349,8 +348,7 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 
 	(void)conn;
 	if (gnutls_alpn_get_selected_protocol(ep->tls, &proto) != 0 ||
-	    proto.size != strlen(ep->alpn) ||
-	    memcmp(proto.data, ep->alpn, proto.size) != 0) {
+	    !quic_alpn_match(proto.data, proto.size, ep->alpn)) {
 		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s", ep->alpn);
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
@@ -403,16 +401,11 @@ recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		return 0;
 	if (ep->is_sender) {
 		/* Only the confirmation may come back, on our stream. */
-		if (sid != ep->sid || ep->confirm_got + len > CONFIRM_LEN) {
+		if (sid != ep->sid || quic_confirm_feed(&ep->confirm, data,
+		    len, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) != 0)
 			ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
 			    "protocol error: unexpected data from the "
 			    "receiver (is the peer also a sender?)");
-			return 0;
-		}
-		memcpy(ep->confirm + ep->confirm_got, data, len);
-		ep->confirm_got += len;
-		if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
-			ep->confirm_fin = 1;
 		return 0;
 	}
 	if (ep->sid < 0 && !ngtcp2_conn_is_local_stream(conn, sid) &&
@@ -871,7 +864,7 @@ stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 	}
 	if (!ep->confirm_queued || ep->confirm_sent == CONFIRM_LEN)
 		return (size_t)-1;
-	vec[0].base = ep->confirm + ep->confirm_sent;
+	vec[0].base = ep->confirm_out + ep->confirm_sent;
 	vec[0].len = CONFIRM_LEN - ep->confirm_sent;
 	*fin = 1;
 	return 1;
@@ -1013,21 +1006,6 @@ write_packets(struct ep *ep)
 
 /* ---- incoming ---------------------------------------------------------- */
 
-static const char *
-alert_hint(uint8_t alert)
-{
-	switch (alert) {
-	case 42: case 43: case 44: case 45: case 46: case 48: case 49:
-	case 116:
-		return "peer refused our certificate";
-	case 120:
-		return "peer does not speak this protocol direction "
-		    "(two senders or two receivers?)";
-	default:
-		return "TLS handshake failed";
-	}
-}
-
 /*
  * The peer closed the connection (we are draining): decide what that
  * means for us.
@@ -1037,17 +1015,10 @@ peer_closed(struct ep *ep)
 {
 	const ngtcp2_ccerr *cc = ngtcp2_conn_get_ccerr(ep->conn);
 	char reason[REASON_MAX + 1];
-	size_t rl = cc->reasonlen < REASON_MAX ? cc->reasonlen : REASON_MAX;
-	size_t i;
-
-	for (i = 0; i < rl; i++) {
-		unsigned char c = cc->reason[i];
-		reason[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	reason[rl] = '\0';
+	size_t rl = quic_reason_text(cc->reason, cc->reasonlen, reason);
 	if (cc->type == NGTCP2_CCERR_TYPE_APPLICATION) {
 		if (cc->error_code == QUIC_APP_OK) {
-			if (ep->is_sender && !ep->done && ep->confirm_fin &&
+			if (ep->is_sender && !ep->done && ep->confirm.fin &&
 			    sender_confirmed(ep) == 0)
 				return;
 			if (!ep->is_sender && ep->confirm_queued &&
@@ -1067,9 +1038,9 @@ peer_closed(struct ep *ep)
 	    cc->error_code >= NGTCP2_CRYPTO_ERROR &&
 	    cc->error_code <= NGTCP2_CRYPTO_ERROR + 0xff) {
 		uint8_t alert = (uint8_t)(cc->error_code - NGTCP2_CRYPTO_ERROR);
-		const char *hint = alert_hint(alert);
-		ep_fail(ep, strcmp(hint, "peer refused our certificate") == 0 ?
-		    EXIT_AUTH : EXIT_FAIL, "%s (TLS alert %u)", hint, alert);
+		int status;
+		const char *hint = quic_alert_hint(alert, &status);
+		ep_fail(ep, status, "%s (TLS alert %u)", hint, alert);
 		return;
 	}
 	ep_fail(ep, EXIT_FAIL, "peer closed the connection: transport error "
@@ -1521,15 +1492,12 @@ static int
 sender_confirmed(struct ep *ep)
 {
 	uint64_t count = 0;
-	int i;
 
-	if (ep->confirm_got != CONFIRM_LEN) {
+	if (quic_confirm_count(&ep->confirm, &count) != 0) {
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
 		    "protocol error: short confirmation");
 		return -1;
 	}
-	for (i = 0; i < CONFIRM_LEN; i++)
-		count = count << 8 | ep->confirm[i];
 	if (!ep->fin_sent || count != ep->filled) {
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL, "receiver "
 		    "confirmed %" PRIu64 " bytes, %" PRIu64 " were sent",
@@ -1553,7 +1521,7 @@ progress_protocol(struct ep *ep)
 			if (n > ep->lost)
 				ep->lost = n;
 		}
-		if (ep->confirm_fin && !ep->done && !ep->failed &&
+		if (ep->confirm.fin && !ep->done && !ep->failed &&
 		    sender_confirmed(ep) == 0) {
 			ngtcp2_ccerr_set_application_error(&ep->ccerr,
 			    QUIC_APP_OK, NULL, 0);
@@ -1571,7 +1539,6 @@ progress_protocol(struct ep *ep)
 	}
 	if (ep->fin_received && !ep->finished && !ep->failed) {
 		struct rcp_error fe;
-		int i;
 
 		ep->finished = 1;
 		fe.status = EXIT_FAIL;
@@ -1583,9 +1550,7 @@ progress_protocol(struct ep *ep)
 			return;
 		}
 		/* Output finished: the confirmation may go. */
-		for (i = 0; i < CONFIRM_LEN; i++)
-			ep->confirm[i] = (uint8_t)(ep->received >>
-			    (8 * (CONFIRM_LEN - 1 - i)));
+		quic_confirm_encode(ep->received, ep->confirm_out);
 		ep->confirm_queued = 1;
 	}
 }
