@@ -61,8 +61,9 @@
 #define RX_BUF_SIZE 65536u		/* one GRO datagram train */
 #define RX_BATCH 64			/* recvmsg calls per poll round */
 #define CID_LEN 16
-#define REASON_MAX 200			/* reason text in CONNECTION_CLOSE */
-#define CONFIRM_LEN 8
+#define REASON_MAX QUIC_REASON_MAX
+#define CONFIRM_LEN QUIC_CONFIRM_LEN
+#define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:" \
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
@@ -111,11 +112,10 @@ struct ep {
 	uint8_t *ring;
 	uint64_t acked, sent, filled;	/* stream offsets */
 	int in_eof, fin_sent;
-	uint8_t confirm[CONFIRM_LEN];
-	size_t confirm_got;
-	int confirm_fin;
+	struct quic_confirm confirm;	/* the receiver's, as it arrives */
 
 	/* Receiver. */
+	uint8_t confirm_out[CONFIRM_LEN];
 	uint8_t *obuf;
 	size_t olen;
 	uint64_t received, written, extended;
@@ -128,6 +128,7 @@ struct ep {
 	int gso;
 	uint8_t *rxbuf;
 	int peer_gone;
+	int cancelled;
 
 	double t_start, t_end;
 	uint64_t pkts_sent, pkts_recv;
@@ -347,8 +348,7 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 
 	(void)conn;
 	if (gnutls_alpn_get_selected_protocol(ep->tls, &proto) != 0 ||
-	    proto.size != strlen(ep->alpn) ||
-	    memcmp(proto.data, ep->alpn, proto.size) != 0) {
+	    !quic_alpn_match(proto.data, proto.size, ep->alpn)) {
 		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s", ep->alpn);
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
@@ -401,16 +401,11 @@ recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		return 0;
 	if (ep->is_sender) {
 		/* Only the confirmation may come back, on our stream. */
-		if (sid != ep->sid || ep->confirm_got + len > CONFIRM_LEN) {
+		if (sid != ep->sid || quic_confirm_feed(&ep->confirm, data,
+		    len, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) != 0)
 			ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
 			    "protocol error: unexpected data from the "
 			    "receiver (is the peer also a sender?)");
-			return 0;
-		}
-		memcpy(ep->confirm + ep->confirm_got, data, len);
-		ep->confirm_got += len;
-		if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
-			ep->confirm_fin = 1;
 		return 0;
 	}
 	if (ep->sid < 0 && !ngtcp2_conn_is_local_stream(conn, sid) &&
@@ -729,6 +724,65 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 	return 0;
 }
 
+/*
+ * The closing period (RFC 9000 §10.2.1): for three PTOs after our
+ * CONNECTION_CLOSE, every datagram from the peer is answered with the
+ * same packet again, so that one lost close does not leave the peer
+ * waiting for an acknowledgement it will never get (a receiver whose
+ * confirmation we took, retransmitting it).  Ends early when the peer
+ * closes its side (ICMP unreachable).  Bounded by CLOSE_LINGER_MAX.
+ */
+static void
+close_linger(struct ep *ep, const uint8_t *pkt, size_t len)
+{
+	ngtcp2_duration pto = ngtcp2_conn_get_pto(ep->conn);
+	double end = progress_now() + (double)(3 * pto) / NGTCP2_SECONDS;
+	double max = progress_now() + CLOSE_LINGER_MAX;
+
+	if (end > max)
+		end = max;
+	for (;;) {
+		struct pollfd pfd = { .fd = ep->fd, .events = POLLIN };
+		double left = end - progress_now();
+		int got = 0, gone = 0;
+		ssize_t n;
+
+		if (left <= 0)
+			return;
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (pfd.revents == 0)
+			continue;
+		/* Drain: one answer per burst, not one per datagram. */
+		for (;;) {
+			sockaddr_u from;
+			socklen_t fl = sizeof(from);
+			n = recvfrom(ep->fd, ep->rxbuf, RX_BUF_SIZE, 0,
+			    &from.sa, &fl);
+			if (n >= 0) {
+				if (ep->connected || addr_eq(&from,
+				    &ep->remote))
+					got = 1;
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNREFUSED)
+				gone = 1;
+			break;
+		}
+		if (gone)
+			return;
+		if (got) {
+			ep->txlen = 0;
+			(void)send_batch(ep, pkt, len, len);
+		}
+	}
+}
+
 /* Writes our CONNECTION_CLOSE once and sends it, best effort. */
 static void
 send_close(struct ep *ep)
@@ -748,6 +802,13 @@ send_close(struct ep *ep)
 	if (n > 0) {
 		ep->txlen = 0;
 		(void)send_batch(ep, buf, (size_t)n, (size_t)n);
+		/*
+		 * A receiver's clean close follows the sender's acknowledgement
+		 * of the confirmation: nothing is left for the sender to need.
+		 */
+		if (ep->handshake_done && !ep->peer_gone && !ep->cancelled &&
+		    !(ep->done && !ep->is_sender))
+			close_linger(ep, buf, (size_t)n);
 	}
 }
 
@@ -803,7 +864,7 @@ stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 	}
 	if (!ep->confirm_queued || ep->confirm_sent == CONFIRM_LEN)
 		return (size_t)-1;
-	vec[0].base = ep->confirm + ep->confirm_sent;
+	vec[0].base = ep->confirm_out + ep->confirm_sent;
 	vec[0].len = CONFIRM_LEN - ep->confirm_sent;
 	*fin = 1;
 	return 1;
@@ -945,21 +1006,6 @@ write_packets(struct ep *ep)
 
 /* ---- incoming ---------------------------------------------------------- */
 
-static const char *
-alert_hint(uint8_t alert)
-{
-	switch (alert) {
-	case 42: case 43: case 44: case 45: case 46: case 48: case 49:
-	case 116:
-		return "peer refused our certificate";
-	case 120:
-		return "peer does not speak this protocol direction "
-		    "(two senders or two receivers?)";
-	default:
-		return "TLS handshake failed";
-	}
-}
-
 /*
  * The peer closed the connection (we are draining): decide what that
  * means for us.
@@ -969,17 +1015,10 @@ peer_closed(struct ep *ep)
 {
 	const ngtcp2_ccerr *cc = ngtcp2_conn_get_ccerr(ep->conn);
 	char reason[REASON_MAX + 1];
-	size_t rl = cc->reasonlen < REASON_MAX ? cc->reasonlen : REASON_MAX;
-	size_t i;
-
-	for (i = 0; i < rl; i++) {
-		unsigned char c = cc->reason[i];
-		reason[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	reason[rl] = '\0';
+	size_t rl = quic_reason_text(cc->reason, cc->reasonlen, reason);
 	if (cc->type == NGTCP2_CCERR_TYPE_APPLICATION) {
 		if (cc->error_code == QUIC_APP_OK) {
-			if (ep->is_sender && !ep->done && ep->confirm_fin &&
+			if (ep->is_sender && !ep->done && ep->confirm.fin &&
 			    sender_confirmed(ep) == 0)
 				return;
 			if (!ep->is_sender && ep->confirm_queued &&
@@ -999,9 +1038,9 @@ peer_closed(struct ep *ep)
 	    cc->error_code >= NGTCP2_CRYPTO_ERROR &&
 	    cc->error_code <= NGTCP2_CRYPTO_ERROR + 0xff) {
 		uint8_t alert = (uint8_t)(cc->error_code - NGTCP2_CRYPTO_ERROR);
-		const char *hint = alert_hint(alert);
-		ep_fail(ep, strcmp(hint, "peer refused our certificate") == 0 ?
-		    EXIT_AUTH : EXIT_FAIL, "%s (TLS alert %u)", hint, alert);
+		int status;
+		const char *hint = quic_alert_hint(alert, &status);
+		ep_fail(ep, status, "%s (TLS alert %u)", hint, alert);
 		return;
 	}
 	ep_fail(ep, EXIT_FAIL, "peer closed the connection: transport error "
@@ -1453,15 +1492,12 @@ static int
 sender_confirmed(struct ep *ep)
 {
 	uint64_t count = 0;
-	int i;
 
-	if (ep->confirm_got != CONFIRM_LEN) {
+	if (quic_confirm_count(&ep->confirm, &count) != 0) {
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
 		    "protocol error: short confirmation");
 		return -1;
 	}
-	for (i = 0; i < CONFIRM_LEN; i++)
-		count = count << 8 | ep->confirm[i];
 	if (!ep->fin_sent || count != ep->filled) {
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL, "receiver "
 		    "confirmed %" PRIu64 " bytes, %" PRIu64 " were sent",
@@ -1485,7 +1521,7 @@ progress_protocol(struct ep *ep)
 			if (n > ep->lost)
 				ep->lost = n;
 		}
-		if (ep->confirm_fin && !ep->done && !ep->failed &&
+		if (ep->confirm.fin && !ep->done && !ep->failed &&
 		    sender_confirmed(ep) == 0) {
 			ngtcp2_ccerr_set_application_error(&ep->ccerr,
 			    QUIC_APP_OK, NULL, 0);
@@ -1503,7 +1539,6 @@ progress_protocol(struct ep *ep)
 	}
 	if (ep->fin_received && !ep->finished && !ep->failed) {
 		struct rcp_error fe;
-		int i;
 
 		ep->finished = 1;
 		fe.status = EXIT_FAIL;
@@ -1515,11 +1550,28 @@ progress_protocol(struct ep *ep)
 			return;
 		}
 		/* Output finished: the confirmation may go. */
-		for (i = 0; i < CONFIRM_LEN; i++)
-			ep->confirm[i] = (uint8_t)(ep->received >>
-			    (8 * (CONFIRM_LEN - 1 - i)));
+		quic_confirm_encode(ep->received, ep->confirm_out);
 		ep->confirm_queued = 1;
 	}
+}
+
+/*
+ * Receiver: the sender vanished (ICMP unreachable) or fell silent after
+ * our output was finished and the confirmation queued.  Everything up
+ * to the sender's FIN is out, so the transfer is delivered; what was
+ * lost is only the sender's acknowledgement of our confirmation (its
+ * CONNECTION_CLOSE, dropped on the way).  Sets done and returns 1 then;
+ * else returns 0.
+ */
+static int
+receiver_delivered(struct ep *ep, const char *what)
+{
+	if (ep->is_sender || !ep->confirm_queued || ep->failed || ep->done)
+		return 0;
+	ep_log(ep, "warning: sender %s %s before acknowledging the "
+	    "confirmation; the output is complete", ep->peer_text, what);
+	ep->done = 1;
+	return 1;
 }
 
 static int
@@ -1557,6 +1609,9 @@ ep_loop(struct ep *ep)
 		}
 		if (ep->peer_gone && !ep->failed && !ep->done)
 			(void)read_packets(ep);	/* its last words first */
+		if (ep->peer_gone && !ep->failed && !ep->done &&
+		    receiver_delivered(ep, "went away"))
+			continue;
 		if (ep->peer_gone && !ep->failed && !ep->done) {
 			if (ep->handshake_done)
 				ep_fail(ep, EXIT_FAIL, "peer %s is gone "
@@ -1630,6 +1685,7 @@ ep_loop(struct ep *ep)
 		if (cancel_at >= 0 && pfd[cancel_at].revents != 0) {
 			ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL,
 			    "cancelled");
+			ep->cancelled = 1;	/* now: no closing period */
 			if (ep->close_pending)
 				send_close(ep);
 			return -1;
@@ -1640,7 +1696,10 @@ ep_loop(struct ep *ep)
 		if (ep->conn != NULL && !ep->failed &&
 		    ngtcp2_conn_get_expiry(ep->conn) <= now_ns()) {
 			int rc = ngtcp2_conn_handle_expiry(ep->conn, now_ns());
-			if (rc == NGTCP2_ERR_IDLE_CLOSE) {
+			if (rc == NGTCP2_ERR_IDLE_CLOSE &&
+			    receiver_delivered(ep, "fell silent")) {
+				continue;
+			} else if (rc == NGTCP2_ERR_IDLE_CLOSE) {
 				ep_fail(ep, EXIT_FAIL, ep->handshake_done ?
 				    "connection timed out: nothing from %s for "
 				    "%u s (--idle-timeout)" :

@@ -1,0 +1,251 @@
+#!/usr/bin/env bats
+# rcp-quic-send, rcp-quic-recv under network faults (SPEC §5): heavy loss,
+# a lost CONNECTION_CLOSE, stalled and vanished peers, and a pinned
+# listener besieged by strangers.  Each test runs in a network namespace
+# of its own (root, ip netns, nft), so its rules touch nothing else.
+# The promise checked everywhere: exact delivery, or a failure with a
+# message on both sides and no -o file; never status 0 with wrong data.
+
+load test_helper
+load quic_helper
+
+setup() {
+	setup_tmp
+	PIDS=()
+	NETNS=""
+	[ "$(id -u)" -eq 0 ] || skip "needs root for ip netns and nft"
+	command -v nft >/dev/null || skip "nft not installed"
+	NETNS="rcpf$$_$BATS_TEST_NUMBER"
+	ip netns add "$NETNS" 2>/dev/null || {
+		NETNS=""
+		skip "cannot create a network namespace"
+	}
+	ip -n "$NETNS" link set lo up
+	ip netns exec "$NETNS" nft add table inet t
+	ip netns exec "$NETNS" nft add chain inet t out \
+	    '{ type filter hook output priority 0 ; }'
+}
+
+teardown() {
+	local p
+	{
+		for p in "${PIDS[@]}"; do
+			kill -CONT "$p"
+			kill -9 "$p" && wait "$p"
+		done
+	} 2>/dev/null || true
+	if [ -n "$NETNS" ]; then
+		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns delete "$NETNS" 2>/dev/null || true
+	fi
+}
+
+# ns CMD...: CMD inside this test's namespace, in the foreground.  bg is
+# given `ip netns exec` itself, which execs the program: bg's pid is then
+# the program's own (for kill -STOP), not a subshell's.
+ns() {
+	ip netns exec "$NETNS" "$@"
+}
+
+# drop RULE...: adds an nft drop rule to the namespace's output chain.
+drop() {
+	ns nft add rule inet t out "$@" drop
+}
+
+# no_output NAME: neither NAME nor a temporary file beside it exists.
+no_output() {
+	[ ! -e "$T/$1" ]
+	run find "$T" -name ".$1.*"
+	assert_output ""
+}
+
+# wait_pipe_write PID: waits (10 s at most) until PID sleeps in a write
+# to a full pipe.
+wait_pipe_write() {
+	local i w
+	for ((i = 0; i < 100; i++)); do
+		w=$(cat "/proc/$1/wchan" 2>/dev/null) || w=""
+		[[ $w == *pipe_write ]] && return 0
+		sleep 0.1
+	done
+	echo "process $1 never blocked writing to its pipe (wchan: $w)" >&2
+	return 1
+}
+
+# start_feed NAME BYTES: a fifo $T/NAME fed BYTES random bytes, then held
+# open (the sender is mid-transfer for as long as the test needs).
+start_feed() {
+	mkfifo "$T/$1"
+	{ head -c "$2" /dev/urandom; sleep 60; } >"$T/$1" 3>&- &
+	PIDS+=($!)
+}
+
+# wait_growing FILE-GLOB: waits (10 s at most) until the receiver's
+# temporary output holds more than 100 kB.
+wait_growing() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(find "$T" -name "$1" -size +100k)" ] && return 0
+		sleep 0.1
+	done
+	echo "no output growing as $1" >&2
+	return 1
+}
+
+@test "20% UDP loss: 4 MB arrive exactly, or both sides fail with a message" {
+	drop meta l4proto udp numgen random mod 100 '<' 20
+	random_file "$T/in" 4000000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --stats "$T/in" 3>&-
+	local s_rc=$status s_out=$output
+	wait_exit r 60
+	if [ "$s_rc" -eq 0 ]; then
+		# Delivered: the receiver agrees and the bytes are the same.
+		[ "$r_rc" -eq 0 ]
+		[[ $s_out =~ packets_lost=[1-9] ]]
+	fi
+	if [ "$r_rc" -eq 0 ]; then
+		[ "$(sha256sum <"$T/in")" = "$(sha256sum <"$T/out")" ]
+	else
+		[ "$s_rc" -eq 1 ]
+		[[ $s_out == rcp-quic-send:\ * ]]
+		grep -q '^rcp-quic-recv: ' "$T/r.err"
+		no_output out
+	fi
+}
+
+@test "the sender's CONNECTION_CLOSE lost: both exit 0, the receiver warns" {
+	# The receiver blocks writing to a full pipe once it holds the whole
+	# input and the FIN; then every packet to it is dropped, so it never
+	# sees the sender's close after its confirmation, only the ICMP
+	# unreachable once the sender has exited.
+	random_file "$T/in" 1500000
+	mkfifo "$T/pipe"
+	sleep 60 <"$T/pipe" 3>&- &
+	PIDS+=($!)
+	bg r sh -c 'exec ip netns exec "$1" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 >"$2"' \
+	    sh "$NETNS" "$T/pipe"
+	wait_ready r
+	bg s ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in"
+	wait_pipe_write "$r_pid"
+	sleep 0.5	# the input's tail and FIN settle in the socket queue
+	drop udp dport "${ADDR##*:}"
+	cat "$T/pipe" >"$T/out" &
+	PIDS+=($!)
+	wait_exit s 30
+	[ "$s_rc" -eq 0 ]
+	wait_exit r 30
+	[ "$r_rc" -eq 0 ]
+	grep -q "rcp-quic-recv: warning: sender 127.0.0.1:[0-9]* went away before acknowledging the confirmation; the output is complete" "$T/r.err"
+	run grep -c "rcp-quic-recv: peer.*is gone" "$T/r.err"
+	assert_output 0
+	cmp "$T/in" "$T/out"
+}
+
+# stall WHO: SIGSTOP the receiver (WHO=r) or the sender (WHO=s) past the
+# other side's --idle-timeout 2, mid-transfer.
+stall() {
+	local who=$1 other
+	[ "$who" = r ] && other=s || other=r
+	start_feed feed 1000000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 2 -o "$T/out"
+	wait_ready r
+	bg s ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --idle-timeout 2 "$T/feed"
+	wait_growing '.out.*'
+	local pid_var="${who}_pid"
+	kill -STOP "${!pid_var}"
+	# The other side notices within its idle timeout (2 s, or 3 PTOs).
+	wait_exit "$other" 15
+	local rc_var="${other}_rc"
+	[ "${!rc_var}" -eq 1 ]
+	grep -Eq "connection timed out: nothing from 127.0.0.1:[0-9]+ for 2 s \(--idle-timeout\)" "$T/$other.err"
+	kill -CONT "${!pid_var}"
+	wait_exit "$who" 15
+	rc_var="${who}_rc"
+	[ "${!rc_var}" -eq 1 ]
+	grep -q "^rcp-quic-$([ "$who" = r ] && echo recv || echo send): " "$T/$who.err"
+	no_output out
+}
+
+@test "receiver stopped past --idle-timeout: the sender fails, then the receiver; no -o file" {
+	stall r
+}
+
+@test "sender stopped past --idle-timeout: the receiver fails, then the sender; no -o file" {
+	stall s
+}
+
+# vanish ICMP: SIGKILL the receiver mid-transfer; with ICMP=drop the
+# sender hears no "port unreachable" and must rely on its idle timeout.
+vanish() {
+	[ "$1" = drop ] && drop meta l4proto icmp
+	start_feed feed 1000000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	bg s ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --idle-timeout 2 "$T/feed"
+	wait_growing '.out.*'
+	{ kill -9 "$r_pid"; wait "$r_pid"; } 2>/dev/null || true
+	wait_exit s 15
+	[ "$s_rc" -eq 1 ]
+	if [ "$1" = drop ]; then
+		grep -Eq "rcp-quic-send: connection timed out: nothing from 127.0.0.1:[0-9]+ for 2 s" "$T/s.err"
+	else
+		grep -Eq "rcp-quic-send: peer 127.0.0.1:[0-9]+ is gone \(connection refused\)" "$T/s.err"
+	fi
+	[ ! -e "$T/out" ]
+}
+
+@test "receiver killed mid-transfer: the sender fails at once (ICMP unreachable)" {
+	vanish icmp
+}
+
+@test "receiver killed mid-transfer, ICMP dropped: the sender fails at its idle timeout" {
+	vanish drop
+}
+
+@test "--peer-pin: 100 strangers refused (status 4) while waiting, then the pinned peer is served" {
+	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
+	local k b
+	for k in 1 2 3 4 5; do
+		rcp-quic-send --gen-identity "$T/stranger$k.pem" >/dev/null
+	done
+	random_file "$T/in" 2000000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" -o "$T/out"
+	wait_ready r
+	# 10 batches of 10 at once: half with identities of their own, half
+	# with ephemeral ones.  The listener takes one handshake at a time,
+	# so the others retransmit their Initial: well inside
+	# --connect-timeout.
+	for ((b = 0; b < 10; b++)); do
+		local pids=()
+		for ((k = 0; k < 10; k++)); do
+			if ((k % 2)); then
+				ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \
+				    --identity "$T/stranger$((k / 2 + 1)).pem" /dev/null \
+				    2>"$T/st$b.$k.err" 3>&- &
+			else
+				ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \
+				    /dev/null 2>"$T/st$b.$k.err" 3>&- &
+			fi
+			pids+=($!)
+			PIDS+=($!)
+		done
+		for k in "${pids[@]}"; do
+			local rc=0
+			wait "$k" || rc=$?
+			[ "$rc" -eq 4 ]
+		done
+	done
+	run bash -c "cat '$T'/st*.err | sort | uniq -c"
+	assert_output --regexp '^ *100 rcp-quic-send: peer refused our certificate \(TLS alert 42\)$'
+	kill -0 "$r_pid"
+	[ ! -e "$T/out" ]
+	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	run grep -c "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")" "$T/r.err"
+	assert_output 100
+	cmp "$T/in" "$T/out"
+}

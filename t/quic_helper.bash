@@ -1,0 +1,44 @@
+# Shared by t/quic.bats and t/quic-faults.bats: background programs with a
+# ready line on fd 3, and bounded waits for them.  The caller's setup()
+# sets PIDS=() and its teardown() kills what is left in it.
+
+# bg NAME CMD...: runs CMD in the background, fd 3 (the ready line) to
+# $T/NAME.ready, stderr to $T/NAME.err; its pid goes into NAME_pid.
+bg() {
+	local name=$1
+	shift
+	"$@" 3>"$T/$name.ready" 2>"$T/$name.err" &
+	PIDS+=($!)
+	printf -v "${name}_pid" '%s' "$!"
+}
+
+# wait_ready NAME: waits (10 s at most) for NAME's ready line and sets
+# ADDR (host:port) and PIN from it.
+wait_ready() {
+	local i line
+	for ((i = 0; i < 100; i++)); do
+		if [ -s "$T/$1.ready" ] && line=$(head -n 1 "$T/$1.ready") &&
+		    [[ $line == RCP_QUIC\ *\ sha256:* ]]; then
+			read -r _ ADDR PIN <<<"$line"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "no ready line from $1: $(cat "$T/$1.err")" >&2
+	return 1
+}
+
+# wait_exit NAME [SECS]: waits for NAME to end (killing it after SECS,
+# default 30) and sets NAME_rc.
+wait_exit() {
+	local pid_var="${1}_pid" secs=${2:-30} i rc
+	local pid=${!pid_var}
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	rc=0
+	wait "$pid" || rc=$?
+	printf -v "${1}_rc" '%s' "$rc"
+}
