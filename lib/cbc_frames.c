@@ -344,6 +344,7 @@ cbc_engine_free(struct cbc_engine *g)
 	}
 	free(g->ring);
 	cbc_wipe(g->key, sizeof(g->key));
+	cbc_wipe(g->iv, sizeof(g->iv));
 }
 
 /* Sizes the ring for buffer_size M and starts the workers. */
@@ -450,11 +451,15 @@ cbc_frames(int in_fd, int out_fd, int decrypt,
 	g.decrypt = decrypt;
 	memcpy(g.key, key, CBC_KEY_LEN);
 	memcpy(g.iv, iv, CBC_KEY_LEN);
-	if (frame_reader_init(&r, in_fd) != 0)
+	if (frame_reader_init(&r, in_fd) != 0) {
+		cbc_wipe(g.key, sizeof(g.key));
+		cbc_wipe(g.iv, sizeof(g.iv));
 		return error_set_errno(e, EXIT_FAIL, "cannot allocate buffer");
+	}
 	if (cbc_header(&r, out_fd, decrypt, &h, e) != 0) {
 		frame_reader_free(&r);
 		cbc_wipe(g.key, sizeof(g.key));
+		cbc_wipe(g.iv, sizeof(g.iv));
 		return -1;
 	}
 	progress_init(p, want_progress, 1, h.total_len);

@@ -181,6 +181,9 @@ ssh_job_free(struct ssh_job *j)
 		ssh_channel_free(j->ch);
 		j->ch = NULL;
 	}
+	/* It carried --to's private key on its way to DST. */
+	if (j->inbuf != NULL)
+		explicit_bzero(j->inbuf, SSH_JOB_IO_BUF);
 	free(j->inbuf);
 	free(j->outbuf);
 	j->inbuf = j->outbuf = NULL;

@@ -80,15 +80,16 @@ start_feed() {
 	PIDS+=($!)
 }
 
-# wait_growing FILE-GLOB: waits (10 s at most) until the receiver's
-# temporary output holds more than 100 kB.
+# wait_growing PID: waits (10 s at most) until the receiver's temporary
+# output holds more than 100 kB.  The -o file has no name until it is
+# published (O_TMPFILE), so look among the process's open files.
 wait_growing() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ -n "$(find "$T" -name "$1" -size +100k)" ] && return 0
+		[ -n "$(find -L /proc/"$1"/fd -type f -size +100k 2>/dev/null)" ] && return 0
 		sleep 0.1
 	done
-	echo "no output growing as $1" >&2
+	echo "no output of process $1 growing past 100 kB" >&2
 	return 1
 }
 
@@ -152,7 +153,7 @@ stall() {
 	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 2 -o "$T/out"
 	wait_ready r
 	bg s ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --idle-timeout 2 "$T/feed"
-	wait_growing '.out.*'
+	wait_growing "$r_pid"
 	local pid_var="${who}_pid"
 	kill -STOP "${!pid_var}"
 	# The other side notices within its idle timeout (2 s, or 3 PTOs).
@@ -184,7 +185,7 @@ vanish() {
 	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
 	wait_ready r
 	bg s ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --idle-timeout 2 "$T/feed"
-	wait_growing '.out.*'
+	wait_growing "$r_pid"
 	{ kill -9 "$r_pid"; wait "$r_pid"; } 2>/dev/null || true
 	wait_exit s 15
 	[ "$s_rc" -eq 1 ]
