@@ -132,13 +132,19 @@ report_host_key(const struct ssh_conn *c)
  * or ProxyJump there is none to learn, so say so before starting anything.
  */
 static void
-require_address(const struct ssh_conn *c)
+require_address(struct ssh_conn *c)
 {
-	if (c->addr[0] == '\0')
-		diag_die(SSH_EXIT_SSH, "%s: no network address to connect QUIC "
-		    "to: the SSH connection does not go to the host directly "
-		    "(ProxyCommand or ProxyJump?); --pull, --push and "
-		    "--from/--to need a direct connection", c->host);
+	char host[sizeof(c->host)];
+
+	if (c->addr[0] != '\0')
+		return;
+	snprintf(host, sizeof(host), "%s", c->host);
+	/* Closing the session also ends libssh's ProxyCommand child. */
+	ssh_conn_close(c);
+	diag_die(SSH_EXIT_SSH, "%s: no network address to connect QUIC to: "
+	    "the SSH connection does not go to the host directly "
+	    "(ProxyCommand or ProxyJump?); --pull, --push and --from/--to "
+	    "need a direct connection", host);
 }
 
 static void

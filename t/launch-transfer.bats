@@ -305,4 +305,7 @@ fake_bin() {
 	assert_output --partial 'no network address to connect QUIC to'
 	run wait_gone "$MARK"
 	assert_success
+	# libssh's ProxyCommand child must not outlive rcp-launch.
+	run wait_gone "nc 127.0.0.1 $SSHD_PORT"
+	assert_success
 }
