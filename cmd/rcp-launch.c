@@ -631,10 +631,10 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 	}
 
 	if (l->mode == MODE_PULL) {
-		io_grow_pipe(STDOUT_FILENO, 1 << 20);
+		io_grow_pipe(STDOUT_FILENO, IO_PIPE_SIZE);
 		progress_init(&l->prog, l->progress, 0, 0);
 	} else if (l->mode == MODE_PUSH) {
-		io_grow_pipe(STDIN_FILENO, 1 << 20);
+		io_grow_pipe(STDIN_FILENO, IO_PIPE_SIZE);
 		known = io_regular_size(STDIN_FILENO, &size);
 		progress_init(&l->prog, l->progress, known, size);
 	}

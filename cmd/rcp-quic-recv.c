@@ -113,8 +113,13 @@ main(int argc, char *argv[])
 		diag_die_error(&e);
 	}
 	if (c.gen_identity != NULL) {
-		if (quic_cli_gen_identity(&c, &e) != 0)
+		char pin[QUIC_PIN_SIZE];
+
+		if (quic_cli_gen_identity(&c, pin, &e) != 0)
 			diag_die_error(&e);
+		printf("%s\n", pin);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));
 		return EXIT_OK;
 	}
 
@@ -128,7 +133,7 @@ main(int argc, char *argv[])
 		c.o.data_fd = out.ao.fd;
 	} else {
 		c.o.data_fd = STDOUT_FILENO;
-		io_grow_pipe(STDOUT_FILENO, 1 << 20);
+		io_grow_pipe(STDOUT_FILENO, IO_PIPE_SIZE);
 	}
 	progress_init(&prog, c.progress, 0, 0);
 	c.o.progress = &prog;

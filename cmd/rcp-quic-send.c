@@ -87,8 +87,13 @@ main(int argc, char *argv[])
 		diag_die_error(&e);
 	}
 	if (c.gen_identity != NULL) {
-		if (quic_cli_gen_identity(&c, &e) != 0)
+		char pin[QUIC_PIN_SIZE];
+
+		if (quic_cli_gen_identity(&c, pin, &e) != 0)
 			diag_die_error(&e);
+		printf("%s\n", pin);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));
 		return EXIT_OK;
 	}
 
@@ -96,7 +101,7 @@ main(int argc, char *argv[])
 	if (input != NULL &&
 	    (in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0)
 		diag_die(EXIT_FAIL, "%s: %s", input, strerror(errno));
-	io_grow_pipe(in_fd, 1 << 20);
+	io_grow_pipe(in_fd, IO_PIPE_SIZE);
 	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
 		diag_warnx("warning: no --peer-pin: accepting any peer");
 	/* Two statements: argument evaluation order is unspecified in C. */

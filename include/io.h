@@ -35,6 +35,9 @@ int io_writev_full(int fd, struct iovec *iov, int iovcnt);
  */
 void io_grow_pipe(int fd, size_t want);
 
+/* What the programs ask io_grow_pipe for: Linux's default pipe-max-size. */
+#define IO_PIPE_SIZE (1024u * 1024u)
+
 /*
  * Closes standard output and reports what only close(2) may reveal (a
  * deferred write error on NFS, say), so that a program never exits 0 with

@@ -67,8 +67,12 @@ int quic_cli_option(struct quic_cli *c, int ch, const char *arg,
  * Returns 0 or -1 with *e (status 2; a reason for usage()).
  */
 int quic_cli_check(struct quic_cli *c, struct rcp_error *e);
-/* --gen-identity: writes the file, prints the pin.  Returns 0 or -1. */
-int quic_cli_gen_identity(const struct quic_cli *c, struct rcp_error *e);
+/*
+ * --gen-identity: writes a fresh identity to the file and copies its pin
+ * into pin.  Returns 0 or -1 with *e.
+ */
+int quic_cli_gen_identity(const struct quic_cli *c, char pin[QUIC_PIN_SIZE],
+    struct rcp_error *e);
 void quic_cli_free(struct quic_cli *c);
 
 #endif

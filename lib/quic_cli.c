@@ -207,7 +207,8 @@ quic_cli_check(struct quic_cli *c, struct rcp_error *e)
 }
 
 int
-quic_cli_gen_identity(const struct quic_cli *c, struct rcp_error *e)
+quic_cli_gen_identity(const struct quic_cli *c, char pin[QUIC_PIN_SIZE],
+    struct rcp_error *e)
 {
 	struct quic_identity *id;
 	int rc;
@@ -215,9 +216,8 @@ quic_cli_gen_identity(const struct quic_cli *c, struct rcp_error *e)
 	if (quic_identity_generate(&id, e) != 0)
 		return -1;
 	rc = quic_identity_write_file(id, c->gen_identity, e);
-	if (rc == 0 && (printf("%s\n", quic_identity_pin(id)) < 0 ||
-	    fflush(stdout) != 0))
-		rc = error_set_errno(e, EXIT_FAIL, "stdout");
+	if (rc == 0)
+		snprintf(pin, QUIC_PIN_SIZE, "%s", quic_identity_pin(id));
 	quic_identity_free(id);
 	return rc;
 }
