@@ -664,6 +664,11 @@ run_quic(struct launch *l, struct ssh_target *src, struct ssh_target *dst,
 	    !got_signal)
 		fail(l, l->xfer.e.status, "%s: %s", l->side[0].conn.host,
 		    l->xfer.e.msg);
+	/* Never success with the local end unfinished. */
+	if (l->xfer.abandoned && !got_signal)
+		fail(l, EXIT_FAIL, "%s: the local end of the transfer did not "
+		    "finish (is the local output stalled?)",
+		    l->side[0].conn.host);
 	if (l->mode != MODE_FROMTO && l->xfer.reaped)
 		progress_finish(&l->prog);
 	status = got_signal ? 0 : final_status(l);

@@ -5,6 +5,7 @@
 #ifndef RCP_IO_H
 #define RCP_IO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,6 +22,15 @@ ssize_t io_read_some(int fd, void *buf, size_t n);
 
 /* Writes all n bytes.  Returns 0, or -1 with errno set (EPIPE included). */
 int io_write_full(int fd, const void *buf, size_t n);
+
+/*
+ * As io_write_full, but gives up when a signal interrupts it (EINTR) and
+ * *stop is set, returning -1 with errno EINTR: a program blocked on a
+ * stalled reader can still act on SIGINT/SIGTERM.  The handler must be
+ * installed without SA_RESTART.
+ */
+int io_write_full_or_stop(int fd, const void *buf, size_t n,
+    volatile sig_atomic_t *stop);
 
 /*
  * Writes every byte described by iov[0..iovcnt).  The array is modified

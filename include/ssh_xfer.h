@@ -12,6 +12,12 @@
 #ifndef RCP_SSH_XFER_H
 #define RCP_SSH_XFER_H
 
+/*
+ * Seconds ssh_xfer_finish waits for a cancelled transfer before leaving
+ * its thread behind (blocked writing to a reader that stopped reading).
+ */
+#define SSH_XFER_CANCEL_GRACE 2.0
+
 #include <pthread.h>
 #include <signal.h>
 
@@ -31,6 +37,7 @@ struct ssh_xfer {
 	/* private */
 	pthread_t thread;
 	int started, reaped;
+	int abandoned;		/* finish gave up on a stuck thread */
 	int done_pipe[2], cancel_pipe[2];
 };
 

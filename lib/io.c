@@ -58,6 +58,31 @@ io_write_full(int fd, const void *buf, size_t n)
 }
 
 int
+io_write_full_or_stop(int fd, const void *buf, size_t n,
+    volatile sig_atomic_t *stop)
+{
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t w;
+
+		if (stop != NULL && *stop) {
+			errno = EINTR;
+			return -1;
+		}
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;	/* *stop is checked above */
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
 io_writev_full(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {

@@ -309,7 +309,7 @@ lose(struct ssh_job *j, const char *what)
  * the end of that stream, and the channel's CLOSE ends the job.
  */
 static void
-drain(struct ssh_job *j)
+drain(struct ssh_job *j, volatile sig_atomic_t *stop)
 {
 	int is_err, n, rounds;
 	size_t have;
@@ -335,7 +335,11 @@ drain(struct ssh_job *j)
 		if (is_err) {
 			filter_err(j, (char *)j->outbuf, have);
 		} else if (!j->out_broken &&
-		    io_write_full(j->out_fd, j->outbuf, have) != 0) {
+		    io_write_full_or_stop(j->out_fd, j->outbuf, have,
+		    stop) != 0) {
+			/* Stopping: the loop kills the jobs next. */
+			if (errno == EINTR)
+				return;
 			/*
 			 * The local reader went away (EPIPE) or failed.
 			 * Like a process in a shell pipeline, the remote
@@ -465,7 +469,7 @@ ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
 
 			if (j->closed)
 				continue;
-			drain(j);
+			drain(j, loop->stop);
 			feed(j);
 			if (j->in_eof < 0) {
 				errno = -j->in_eof;

@@ -101,11 +101,26 @@ ssh_xfer_finish(struct ssh_xfer *x, double secs,
 	struct pollfd p;
 	int ms;
 
+	double cancelled_at = 0;
+
 	while (ssh_xfer_running(x) && !ssh_xfer_reap(x)) {
-		if ((stop != NULL && *stop) ||
-		    (secs >= 0 && progress_now() >= deadline))
+		if (!x->cancelled && ((stop != NULL && *stop) ||
+		    (secs >= 0 && progress_now() >= deadline)))
 			ssh_xfer_cancel(x);
-		ms = x->cancelled || secs < 0 ? -1 :
+		/* Cancelled here or before: the grace period starts now. */
+		if (x->cancelled && cancelled_at == 0)
+			cancelled_at = progress_now();
+		if (x->cancelled &&
+		    progress_now() - cancelled_at >= SSH_XFER_CANCEL_GRACE) {
+			/*
+			 * Still blocked, in a write to a reader that stalled:
+			 * leave the thread behind; the process is on its way
+			 * out and takes the thread with it.
+			 */
+			x->abandoned = 1;
+			return;
+		}
+		ms = x->cancelled ? 100 : secs < 0 ? -1 :
 		    (int)((deadline - progress_now()) * 1000) + 1;
 		p.fd = x->done_pipe[0];
 		p.events = POLLIN;
@@ -118,6 +133,9 @@ ssh_xfer_free(struct ssh_xfer *x)
 {
 	int i;
 
+	/* An abandoned thread may still use the pipes: exit closes them. */
+	if (x->abandoned)
+		return;
 	for (i = 0; i < 2; i++) {
 		if (x->done_pipe[i] >= 0)
 			close(x->done_pipe[i]);

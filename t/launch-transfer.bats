@@ -309,3 +309,36 @@ fake_bin() {
 	run wait_gone "nc 127.0.0.1 $SSHD_PORT"
 	assert_success
 }
+
+# stalled_reader_then_signal MODE-ARGS...: rcp-launch writing to a reader
+# that never reads is still stopped by SIGTERM, and so are its remote ends.
+stalled_reader_then_signal() {
+	mkfifo "$T/stall"
+	# The reader opens the fifo and never reads: the pipe fills up.
+	sleep 60 <"$T/stall" &
+	local reader=$!
+	rcp-launch "$@" "${B[@]}" testhost "yes $MARK" >"$T/stall" 2>"$T/err" &
+	local pid=$!
+	run wait_seen "yes $MARK"
+	assert_success
+	sleep 1	# the pipe is full and rcp-launch blocked in write(2)
+	kill -TERM "$pid"
+	local i
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	run kill -0 "$pid"
+	assert_failure	# rcp-launch is gone within 5 s
+	run wait_gone "$MARK"
+	assert_success	# and so is every remote process
+	kill "$reader" 2>/dev/null || true
+}
+
+@test "SIGTERM stops plain mode blocked on a stalled local reader" {
+	stalled_reader_then_signal
+}
+
+@test "SIGTERM stops --pull blocked on a stalled local reader" {
+	stalled_reader_then_signal --pull
+}
