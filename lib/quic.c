@@ -979,6 +979,15 @@ write_packets(struct ep *ep)
 		} else {
 			if (send_batch(ep, ep->txbuf, off, seg) != 0)
 				return -1;
+			if (ep->txlen > 0) {
+				/*
+				 * EAGAIN: the unsent rest of the batch now sits
+				 * at the front of txbuf, where this datagram
+				 * would go.  Let it count as lost; QUIC's loss
+				 * recovery sends its frames again.
+				 */
+				break;
+			}
 			memmove(ep->txbuf, ep->txbuf + off, (size_t)n);
 			off = seg = (size_t)n;
 			nseg = 1;
