@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -278,11 +277,8 @@ fail(struct launch *l, int status, const char *fmt, ...)
 static int
 finish_stdout(void *arg, struct rcp_error *e)
 {
-	struct stat st;
-
 	(void)arg;
-	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
-	    fsync(STDOUT_FILENO) != 0 && errno != EINVAL)
+	if (io_sync_stdout() != 0)
 		return error_set_errno(e, EXIT_FAIL, "stdout: fsync");
 	return 0;
 }

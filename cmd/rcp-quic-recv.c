@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_out.h"
@@ -19,6 +18,7 @@
 #include "progress.h"
 #include "quic.h"
 #include "quic_cli.h"
+#include "rcp-quic-main.h"
 #include "rcp.h"
 
 static void __attribute__((noreturn))
@@ -30,13 +30,6 @@ usage(const char *reason)
 	    "--pin sha256:HEX [-o FILE]\n"
 	    "       rcp-quic-recv --gen-identity FILE\n"
 	    QUIC_CLI_USAGE_OPTIONS);
-}
-
-static void
-log_line(void *arg, const char *msg)
-{
-	(void)arg;
-	diag_warnx("%s", msg);
 }
 
 struct output {
@@ -52,14 +45,12 @@ static int
 finish_output(void *arg, struct rcp_error *e)
 {
 	struct output *out = arg;
-	struct stat st;
 
 	if (out->atomic)
 		return atomic_out_commit(&out->ao, e);
-	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
-	    fsync(STDOUT_FILENO) != 0 && errno != EINVAL)
+	if (io_sync_stdout() != 0)
 		return error_set_errno(e, EXIT_FAIL, "stdout: fsync");
-	if (close(STDOUT_FILENO) != 0)
+	if (io_close_stdout() != 0)
 		return error_set_errno(e, EXIT_FAIL, "stdout: close");
 	return 0;
 }
@@ -107,21 +98,7 @@ main(int argc, char *argv[])
 		usage("no operands: the output is stdout or -o FILE");
 	if (c.gen_identity != NULL && output != NULL)
 		usage("--gen-identity takes no -o");
-	if (quic_cli_check(&c, &e) != 0) {
-		if (e.status == EXIT_USAGE && c.identity_path == NULL)
-			usage(e.msg);
-		diag_die_error(&e);
-	}
-	if (c.gen_identity != NULL) {
-		char pin[QUIC_PIN_SIZE];
-
-		if (quic_cli_gen_identity(&c, pin, &e) != 0)
-			diag_die_error(&e);
-		printf("%s\n", pin);
-		if (fflush(stdout) != 0 || ferror(stdout))
-			diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));
-		return EXIT_OK;
-	}
+	quic_main_check(&c, usage);
 
 	signal(SIGPIPE, SIG_IGN);
 	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
@@ -139,14 +116,10 @@ main(int argc, char *argv[])
 	c.o.progress = &prog;
 	c.o.finish = finish_output;
 	c.o.finish_arg = &out;
-	c.o.log = log_line;
+	c.o.log = quic_main_log;
 	rc = quic_transfer(&c.o, &st, &e);
 	progress_finish(&prog);
-	if (c.stats) {
-		char line[512];
-		quic_stats_format(&st, line, sizeof(line));
-		diag_warnx("%s", line);
-	}
+	quic_main_report_stats(&c, &st);
 	quic_cli_free(&c);
 	if (rc != 0) {
 		if (out.atomic)

@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "quic.h"
 #include "quic_cli.h"
+#include "rcp-quic-main.h"
 #include "rcp.h"
 
 static void __attribute__((noreturn))
@@ -29,13 +30,6 @@ usage(const char *reason)
 	    "--pin sha256:HEX [FILE]\n"
 	    "       rcp-quic-send --gen-identity FILE\n"
 	    QUIC_CLI_USAGE_OPTIONS);
-}
-
-static void
-log_line(void *arg, const char *msg)
-{
-	(void)arg;
-	diag_warnx("%s", msg);
 }
 
 int
@@ -81,21 +75,7 @@ main(int argc, char *argv[])
 		input = argv[0];
 	if (c.gen_identity != NULL && argc > 0)
 		usage("--gen-identity takes no FILE operand");
-	if (quic_cli_check(&c, &e) != 0) {
-		if (e.status == EXIT_USAGE && c.identity_path == NULL)
-			usage(e.msg);
-		diag_die_error(&e);
-	}
-	if (c.gen_identity != NULL) {
-		char pin[QUIC_PIN_SIZE];
-
-		if (quic_cli_gen_identity(&c, pin, &e) != 0)
-			diag_die_error(&e);
-		printf("%s\n", pin);
-		if (fflush(stdout) != 0 || ferror(stdout))
-			diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));
-		return EXIT_OK;
-	}
+	quic_main_check(&c, usage);
 
 	signal(SIGPIPE, SIG_IGN);
 	if (input != NULL &&
@@ -109,14 +89,10 @@ main(int argc, char *argv[])
 	progress_init(&prog, c.progress, known, size);
 	c.o.data_fd = in_fd;
 	c.o.progress = &prog;
-	c.o.log = log_line;
+	c.o.log = quic_main_log;
 	rc = quic_transfer(&c.o, &st, &e);
 	progress_finish(&prog);
-	if (c.stats) {
-		char line[512];
-		quic_stats_format(&st, line, sizeof(line));
-		diag_warnx("%s", line);
-	}
+	quic_main_report_stats(&c, &st);
 	quic_cli_free(&c);
 	if (rc != 0)
 		diag_die_error(&e);

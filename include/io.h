@@ -55,6 +55,13 @@ void io_grow_pipe(int fd, size_t want);
  */
 int io_close_stdout(void);
 
+/*
+ * fsync(2)s standard output when it is a regular file (other kinds
+ * cannot be synced), so that data a program confirms as delivered is on
+ * disk.  Returns 0, or -1 with errno set.
+ */
+int io_sync_stdout(void);
+
 /* True when fd is a regular file; *size_out receives its size. */
 int io_regular_size(int fd, uint64_t *size_out);
 

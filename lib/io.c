@@ -123,6 +123,18 @@ io_grow_pipe(int fd, size_t want)
 }
 
 int
+io_sync_stdout(void)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (fsync(STDOUT_FILENO) != 0 && errno != EINVAL)
+		return -1;
+	return 0;
+}
+
+int
 io_close_stdout(void)
 {
 	/* EINTR after close(2) on Linux means the fd is already closed. */
