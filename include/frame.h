@@ -149,6 +149,17 @@ void frame_consume(struct frame_reader *r, size_t n);
  */
 int frame_fill(struct frame_reader *r, struct rcp_error *e);
 
+/*
+ * Whether the next frame_next_chunk() and the payload reads after it can
+ * run without waiting for the input: the next chunk (prefix and payload)
+ * is buffered, or the stream ended, or the end-of-stream check has a byte
+ * to look at.  Reads what the input has now, never waits.  Returns 1 when
+ * they can, 0 when they would wait (or the chunk is larger than the
+ * buffer), -1 (e) on a read error.  For a caller that holds output which
+ * must go out before it blocks.
+ */
+int frame_next_chunk_ready(struct frame_reader *r, struct rcp_error *e);
+
 /* Fills e with the precise truncation message for the current state. */
 int frame_truncated(struct frame_reader *r, struct rcp_error *e);
 

@@ -19,10 +19,12 @@
  * and a bad pad is reported with the chunk's number and offset; the
  * workers then decrypt without padding and keep the known length.
  *
- * Finished batches are written before the reader reads on, and when the
- * input stalls (a pipe with nothing to read) the batch being filled is
- * handed off early and everything read so far is written before the
- * reader blocks: a slow or bursty producer never holds output back.
+ * Finished batches are written before the reader reads on, and the reader
+ * never waits for input while it holds chunks: when the next chunk is not
+ * all there and the input has nothing more to read right now, the batch
+ * being filled is handed off early and everything read so far is written
+ * before the reader blocks.  A slow or bursty producer never holds output
+ * back, even one that stops in the middle of a chunk.
  *
  * An error found by the reader ends the batch being filled: the chunks
  * before it are still processed and written (as openssl would have written
@@ -30,7 +32,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,25 +215,11 @@ cbc_pad_of(EVP_CIPHER_CTX *ecb, const struct cbc_engine *g,
 }
 
 /*
- * True when the next chunk may not be buffered yet and the input has
- * nothing to read right now: a read would block.
- */
-static int
-cbc_input_stalls(const struct frame_reader *r)
-{
-	struct pollfd pfd = { r->fd, POLLIN, 0 };
-
-	if (r->eof || r->end - r->pos >= 4 + (size_t)r->hdr.cipher_size)
-		return 0;
-	return poll(&pfd, 1, 0) == 0;
-}
-
-/*
  * Reads chunks into b until it is full or the stream ends.  Returns 1 when
- * more may follow, 2 when more may follow but the input stalls (b is
- * then not empty: its chunks should go out before the reader blocks), 0
- * at the clean end, -1 (e) on an error; in every case b holds the valid
- * chunks read before it.
+ * more may follow, 2 when more may follow but reading the next chunk
+ * would wait (b is then not empty: its chunks should go out before the
+ * reader blocks), 0 at the clean end, -1 (e) on an error; in every case
+ * b holds the valid chunks read before it.
  */
 static int
 cbc_fill_batch(struct frame_reader *r, const struct cbc_engine *g,
@@ -248,8 +235,9 @@ cbc_fill_batch(struct frame_reader *r, const struct cbc_engine *g,
 		uint32_t len, plain;
 		int more;
 
-		if (b->nchunks > 0 && cbc_input_stalls(r))
-			return 2;
+		/* Never wait for input while holding chunks read. */
+		if (b->nchunks > 0 && (more = frame_next_chunk_ready(r, e)) <= 0)
+			return more < 0 ? -1 : 2;
 		if ((more = frame_next_chunk(r, &len, e)) <= 0)
 			return more;
 		if (frame_read_payload(r, payload, len, e) != 0)

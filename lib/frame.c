@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -274,6 +275,36 @@ frame_next_chunk(struct frame_reader *r, uint32_t *len, struct rcp_error *e)
 	r->chunks++;
 	*len = n;
 	return 1;
+}
+
+int
+frame_next_chunk_ready(struct frame_reader *r, struct rcp_error *e)
+{
+	for (;;) {
+		size_t avail = r->end - r->pos, want = 4;
+		struct pollfd pfd = { r->fd, POLLIN, 0 };
+
+		if (r->eof)
+			return 1;
+		if (r->carried == r->hdr.total_len && !r->blind)
+			want = 1;	/* the trailing-data check */
+		else if (avail >= 4)
+			want += be32_get(r->buf + r->pos);
+		if (avail >= want)
+			return 1;
+		if (want > FRAME_READ_BUF)
+			return 0;
+		/* poll() failing (EINTR) only ends a batch early. */
+		if (poll(&pfd, 1, 0) <= 0)
+			return 0;
+		if (FRAME_READ_BUF - r->pos < want) {
+			memmove(r->buf, r->buf + r->pos, avail);
+			r->end = avail;
+			r->pos = 0;
+		}
+		if (frame_fill(r, e) < 0)
+			return -1;
+	}
 }
 
 int

@@ -259,6 +259,72 @@ fault_signal() {
 	done
 }
 
+# fault_short_reads NAME: no read returns more than 1000 bytes, from a
+# file and from a pipe: the output is still exact.
+fault_short_reads() {
+	case_start "$1"
+	filter "$1"
+	ln -s "$IN" "$T/$MARK.in"
+	run bash -c "$(shim FAULT_READ_MAX=1000) $CMD >'$T/stdout'"
+	assert_success
+	[ -z "$OUT" ] || mv "$OUT" "$T/stdout"
+	cmp "$T/stdout" "$WANT"
+	rm "$T/$MARK.in"
+	cat "$IN" >"$T/$MARK.in.data"
+	mkfifo "$T/$MARK.in"
+	run bash -c "cat '$T/$MARK.in.data' >'$T/$MARK.in' &
+	    $(shim FAULT_READ_MAX=1000) $CMD >'$T/stdout'"
+	assert_success
+	[ -z "$OUT" ] || mv "$OUT" "$T/stdout"
+	cmp "$T/stdout" "$WANT"
+}
+
+@test "short reads (shim): every filter is exact when no read returns over 1000 bytes" {
+	local c
+	need_shim
+	for c in $FILTERS; do
+		fault_short_reads "$c"
+	done
+}
+
+# frames_held DIR J IN IN_CHUNK OUT_CHUNK: the first 40 chunks of IN (an
+# entropy stream of -b 1024) and 500 bytes of the 41st wait in a pipe for
+# aescbc DIR --frames -j J, which reads at most 512 bytes at a time, so
+# the pipe still holds bytes each time it looks.  The 40 whole chunks must
+# go out while the rest of the 41st never comes.
+frames_held() {
+	local pid i st=0 want=$((1044 + 40 * $5))
+	case_start "$1-j$2"
+	mkfifo "$T/$MARK.in"
+	exec 7<>"$T/$MARK.in"
+	head -c $((1044 + 40 * $4 + 500)) "$3" >&7
+	env LD_PRELOAD="$SHIM" FAULT_READ_MAX=512 aescbc-"$1" --frames -j "$2" \
+	    -k "$D/key" -i "$D/iv" "$T/$MARK.in" >"$T/stdout" 2>"$T/err" 7>&- &
+	pid=$!
+	PIDS+=("$pid")
+	for ((i = 0; i < 100; i++)); do
+		[ "$(stat -c %s "$T/stdout")" -ge "$want" ] && break
+		sleep 0.1
+	done
+	assert_equal "$(stat -c %s "$T/stdout")" "$want"
+	exec 7>&-
+	wait "$pid" || st=$?
+	assert_equal "$st" 3
+	grep -q truncated "$T/err"
+}
+
+@test "aescbc --frames (shim): whole chunks go out while the next one is incomplete" {
+	local j
+	need_shim
+	head -c 100000 "$D/raw" | entropy-frame -b 1024 -s 100000 >"$T/small.es"
+	aescbc-enc --frames -k "$D/key" -i "$D/iv" "$T/small.es" >"$T/small.enc"
+	cp "$T/small.es" "$T/small.enc" "$D/"
+	for j in 1 2; do
+		frames_held enc "$j" "$D/small.es" 1028 1044
+		frames_held dec "$j" "$D/small.enc" 1044 1028
+	done
+}
+
 # --- rcp-quic-recv (stdout, -o) and rcp-quic-send ------------------------
 
 # bg NAME CMDLINE: runs CMDLINE (bash, pipefail) in the background, fd 3

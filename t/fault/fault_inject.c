@@ -12,6 +12,8 @@
  *   FAULT_WRITE_FD=N     likewise for writing
  *   FAULT_WRITE_AFTER=B
  *   FAULT_ERRNO=NAME     EIO (default), ENOSPC, EPIPE, EFBIG or a number
+ *   FAULT_READ_MAX=B     no read(2)/readv(2) on any descriptor returns
+ *                        more than B bytes: short reads everywhere
  *
  *   LD_PRELOAD=build/libfault_inject.so FAULT_READ_FD=0 \
  *       FAULT_READ_AFTER=1000000 entropy-frame <in >out
@@ -46,6 +48,7 @@ struct fault {
 static struct fault rd = { "FAULT_READ_FD", "FAULT_READ_AFTER", 0, 0, {0} };
 static struct fault wr = { "FAULT_WRITE_FD", "FAULT_WRITE_AFTER", 0, 0, {0} };
 static int fault_errno = EIO;
+static size_t read_max;		/* 0: reads are not shortened */
 
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
@@ -73,6 +76,7 @@ fault_init(void)
 		{ "EFBIG", EFBIG }, { "EDQUOT", EDQUOT },
 	};
 	const char *en = getenv("FAULT_ERRNO");
+	const char *rm = getenv("FAULT_READ_MAX");
 	size_t i;
 
 	real_read = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
@@ -84,6 +88,8 @@ fault_init(void)
 	    RTLD_NEXT, "writev");
 	fault_parse(&rd);
 	fault_parse(&wr);
+	if (rm != NULL)
+		read_max = (size_t)strtoull(rm, NULL, 10);
 	if (en != NULL && *en != '\0') {
 		fault_errno = atoi(en);
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -146,6 +152,8 @@ read(int fd, void *buf, size_t n)
 		fault_init();	/* called before our constructor ran */
 	if ((ok = fault_allow(&rd, fd, n)) < 0)
 		return -1;
+	if (read_max > 0 && (size_t)ok > read_max)
+		ok = (long long)read_max;
 	r = real_read(fd, buf, (size_t)ok);
 	fault_count(&rd, fd, r);
 	return r;
@@ -184,6 +192,7 @@ fault_trim(const struct iovec *iov, int cnt, long long ok)
 ssize_t
 readv(int fd, const struct iovec *iov, int cnt)
 {
+	struct iovec short_iov[1];
 	size_t n = 0;
 	long long ok;
 	ssize_t r;
@@ -195,7 +204,17 @@ readv(int fd, const struct iovec *iov, int cnt)
 		n += iov[i].iov_len;
 	if ((ok = fault_allow(&rd, fd, n)) < 0)
 		return -1;
-	r = real_readv(fd, iov, fault_trim(iov, cnt, ok));
+	if (read_max > 0 && cnt > 0) {
+		/* Short reads: only the first vector, cut to read_max. */
+		short_iov[0] = iov[0];
+		if (short_iov[0].iov_len > read_max)
+			short_iov[0].iov_len = read_max;
+		if ((long long)short_iov[0].iov_len > ok)
+			short_iov[0].iov_len = (size_t)ok;
+		r = real_readv(fd, short_iov, 1);
+	} else {
+		r = real_readv(fd, iov, fault_trim(iov, cnt, ok));
+	}
 	fault_count(&rd, fd, r);
 	return r;
 }
