@@ -24,6 +24,17 @@ ssize_t io_read_some(int fd, void *buf, size_t n);
 int io_write_full(int fd, const void *buf, size_t n);
 
 /*
+ * Writes what fd takes now, without waiting for a slow reader
+ * (pwritev2 with RWF_NOWAIT, which leaves the file's O_NONBLOCK flag,
+ * shared with other processes, alone): for a caller with other work to
+ * do meanwhile.  Pipes and sockets support it; files, /dev/null, ttys and
+ * old kernels do not: then *blocking is set, and this call and later ones
+ * write all n bytes, waiting as io_write_full does.  Returns the bytes
+ * written (0: nothing now, poll for POLLOUT), or -1 with errno set.
+ */
+ssize_t io_write_nowait(int fd, const void *buf, size_t n, int *blocking);
+
+/*
  * As io_write_full, but gives up when a signal interrupts it (EINTR) and
  * *stop is set, returning -1 with errno EINTR: a program blocked on a
  * stalled reader can still act on SIGINT/SIGTERM.  The handler must be

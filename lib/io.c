@@ -57,6 +57,28 @@ io_write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+ssize_t
+io_write_nowait(int fd, const void *buf, size_t n, int *blocking)
+{
+	struct iovec iov = { (void *)buf, n };
+	ssize_t w;
+
+	if (n == 0)
+		return 0;
+	while (!*blocking) {
+		w = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+		if (w >= 0)
+			return w;
+		if (errno == EAGAIN)
+			return 0;
+		if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
+			*blocking = 1;
+		else if (errno != EINTR)
+			return -1;
+	}
+	return io_write_full(fd, buf, n) == 0 ? (ssize_t)n : -1;
+}
+
 int
 io_write_full_or_stop(int fd, const void *buf, size_t n,
     volatile sig_atomic_t *stop)

@@ -379,7 +379,7 @@ send_cmd() {
 	SEND="rcp-quic-send --connect '$ADDR' --pin '$PIN' $QUIC_T '$T/$MARK.in'"
 }
 
-# quic_out_fault stdout|o full|pipe: the receiver's output fails; both
+# quic_out_fault stdout|o full|pipe|eio: the receiver's output fails; both
 # sides fail and say why.
 quic_out_fault() {
 	local msg
@@ -391,6 +391,9 @@ quic_out_fault() {
 		    FAULT_ERRNO=ENOSPC) $RECV"
 		msg="No space left on device" ;;
 	stdout-pipe) bg r "$RECV | head -c 100 >/dev/null"; msg="Broken pipe" ;;
+	stdout-eio) bg r "$(shim FAULT_WRITE_FD=1 FAULT_WRITE_AFTER=1000000) \
+		    $RECV | cat >/dev/null"
+		msg="Input/output error" ;;
 	esac
 	wait_ready r
 	ln -s "$D/raw" "$T/$MARK.in"
@@ -435,6 +438,11 @@ quic_signal() {
 @test "rcp-quic-recv: ENOSPC and EPIPE on stdout: both sides fail" {
 	quic_out_fault stdout full
 	quic_out_fault stdout pipe
+}
+
+@test "rcp-quic-recv: EIO writing into a pipe (shim): both sides fail" {
+	need_shim
+	quic_out_fault stdout eio
 }
 
 @test "rcp-quic-recv -o: ENOSPC on the file (shim): both sides fail, no file" {

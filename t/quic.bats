@@ -271,6 +271,18 @@ teardown() {
 	cmp "$T/in" "$T/out"
 }
 
+@test "a consumer stalled longer than --idle-timeout still gets every byte" {
+	# 40 MB: more than the flow-control window, so the sender waits too.
+	random_file "$T/in" 40000000
+	bg r bash -c "rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 2 | { sleep 5; cat; } >'$T/out'; echo \${PIPESTATUS[0]} >'$T/r.rc'"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" --idle-timeout 2 "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	assert_equal "$(cat "$T/r.rc")" 0
+	cmp "$T/in" "$T/out"
+}
+
 @test "--port-range is honoured; --advertise replaces the wildcard address" {
 	bg r rcp-quic-recv --listen 0.0.0.0:0 --port-range 40100-40110,40200-40210 --advertise db1.example --ready-fd 3 -o "$T/out"
 	wait_ready r

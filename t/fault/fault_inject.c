@@ -2,9 +2,9 @@
  * fault_inject.c: an LD_PRELOAD shim for the fault tests (t/faults.bats).
  * Built by the Makefile into build/libfault_inject.so; not installed.
  *
- * It makes read(2)/readv(2) or write(2)/writev(2) on one file descriptor
- * fail, with a chosen errno, once a given number of bytes went through
- * that descriptor in this process:
+ * It makes read(2)/readv(2) or write(2)/writev(2)/pwritev2(2) on one
+ * file descriptor fail, with a chosen errno, once a given number of bytes
+ * went through that descriptor in this process:
  *
  *   FAULT_READ_FD=N      the descriptor to break for reading: a number,
  *                        or "file" for every descriptor on a regular file
@@ -54,6 +54,7 @@ static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_readv)(int, const struct iovec *, int);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_pwritev2)(int, const struct iovec *, int, off_t, int);
 
 static void
 fault_parse(struct fault *f)
@@ -86,6 +87,8 @@ fault_init(void)
 	    RTLD_NEXT, "readv");
 	real_writev = (ssize_t (*)(int, const struct iovec *, int))dlsym(
 	    RTLD_NEXT, "writev");
+	real_pwritev2 = (ssize_t (*)(int, const struct iovec *, int, off_t,
+	    int))dlsym(RTLD_NEXT, "pwritev2");
 	fault_parse(&rd);
 	fault_parse(&wr);
 	if (rm != NULL)
@@ -236,4 +239,33 @@ writev(int fd, const struct iovec *iov, int cnt)
 	r = real_writev(fd, iov, fault_trim(iov, cnt, ok));
 	fault_count(&wr, fd, r);
 	return r;
+}
+
+/*
+ * lib/io.c's io_write_nowait writes with pwritev2(RWF_NOWAIT), which
+ * _FILE_OFFSET_BITS=64 turns into pwritev64v2: the shim has both.
+ */
+ssize_t
+pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	size_t n = 0;
+	long long ok;
+	ssize_t r;
+	int i;
+
+	if (real_pwritev2 == NULL)
+		fault_init();
+	for (i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	if ((ok = fault_allow(&wr, fd, n)) < 0)
+		return -1;
+	r = real_pwritev2(fd, iov, fault_trim(iov, cnt, ok), off, flags);
+	fault_count(&wr, fd, r);
+	return r;
+}
+
+ssize_t
+pwritev64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return pwritev2(fd, iov, cnt, off, flags);
 }
