@@ -12,6 +12,12 @@
 #include <sys/uio.h>
 
 /*
+ * The blocking calls below also work on a descriptor inherited in
+ * non-blocking mode: on EAGAIN they wait in poll(2) and retry, as if the
+ * descriptor blocked.
+ */
+
+/*
  * Reads until n bytes arrived or EOF.  Returns the number of bytes read
  * (less than n only at EOF), or -1 with errno set.
  */
@@ -19,6 +25,12 @@ ssize_t io_read_full(int fd, void *buf, size_t n);
 
 /* Reads at most n bytes, retrying EINTR.  Returns bytes, 0 at EOF, -1. */
 ssize_t io_read_some(int fd, void *buf, size_t n);
+
+/*
+ * For a caller whose poll(2) said fd is readable: as io_read_some, but
+ * never waits; EAGAIN (another reader of the pipe was first) is returned.
+ */
+ssize_t io_read_ready(int fd, void *buf, size_t n);
 
 /* Writes all n bytes.  Returns 0, or -1 with errno set (EPIPE included). */
 int io_write_full(int fd, const void *buf, size_t n);

@@ -3,11 +3,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "io.h"
+
+/*
+ * After EAGAIN: the descriptor was inherited in non-blocking mode (its
+ * O_NONBLOCK is shared with other processes, so it is left alone).
+ * Waits until fd is ready for events.  Returns 0, or -1 with errno set
+ * (EINTR included: the caller decides whether to go on).
+ */
+static int
+io_wait(int fd, short events)
+{
+	struct pollfd pfd = { fd, events, 0 };
+
+	return poll(&pfd, 1, -1) < 0 ? -1 : 0;
+}
+
+static int
+io_again(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
 
 ssize_t
 io_read_full(int fd, void *buf, size_t n)
@@ -20,6 +41,9 @@ io_read_full(int fd, void *buf, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (io_again() && (io_wait(fd, POLLIN) == 0 ||
+			    errno == EINTR))
+				continue;
 			return -1;
 		}
 		if (r == 0)
@@ -31,6 +55,18 @@ io_read_full(int fd, void *buf, size_t n)
 
 ssize_t
 io_read_some(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r = io_read_ready(fd, buf, n);
+		if (r >= 0 || !io_again())
+			return r;
+		if (io_wait(fd, POLLIN) != 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+ssize_t
+io_read_ready(int fd, void *buf, size_t n)
 {
 	for (;;) {
 		ssize_t r = read(fd, buf, n);
@@ -48,6 +84,9 @@ io_write_full(int fd, const void *buf, size_t n)
 		ssize_t w = write(fd, p, n);
 		if (w < 0) {
 			if (errno == EINTR)
+				continue;
+			if (io_again() && (io_wait(fd, POLLOUT) == 0 ||
+			    errno == EINTR))
 				continue;
 			return -1;
 		}
@@ -96,6 +135,9 @@ io_write_full_or_stop(int fd, const void *buf, size_t n,
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;	/* *stop is checked above */
+			if (io_again() && (io_wait(fd, POLLOUT) == 0 ||
+			    errno == EINTR))
+				continue;
 			return -1;
 		}
 		p += w;
@@ -114,6 +156,9 @@ io_writev_full(int fd, struct iovec *iov, int iovcnt)
 
 		if (w < 0) {
 			if (errno == EINTR)
+				continue;
+			if (io_again() && (io_wait(fd, POLLOUT) == 0 ||
+			    errno == EINTR))
 				continue;
 			return -1;
 		}

@@ -1533,7 +1533,9 @@ input_read(struct ep *ep)
 		room = (size_t)(SEND_RING_SIZE - used);
 	if (room > INPUT_READ_MAX)
 		room = INPUT_READ_MAX;
-	n = io_read_some(ep->o->data_fd, ep->ring + pos, room);
+	n = io_read_ready(ep->o->data_fd, ep->ring + pos, room);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;	/* a non-blocking input: poll again */
 	if (n < 0) {
 		ep_fail_app(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL,
 		    "sender input failed: read: %s", strerror(errno));

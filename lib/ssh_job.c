@@ -385,7 +385,7 @@ on_stdin(socket_t fd, int revents, void *arg)
 	(void)revents;
 	if (j->in_len > 0 || j->in_eof)
 		return 0;
-	r = io_read_some(fd, j->inbuf, SSH_JOB_IO_BUF);
+	r = io_read_ready(fd, j->inbuf, SSH_JOB_IO_BUF);
 	if (r < 0 && errno == EAGAIN)
 		return 0;
 	if (r <= 0) {

@@ -287,6 +287,28 @@ fault_short_reads() {
 	done
 }
 
+# fault_nonblock NAME: stdin and stdout come non-blocking (O_NONBLOCK
+# inherited), with a producer and a consumer that start late: the filter
+# waits for them as with blocking pipes.
+fault_nonblock() {
+	case_start "$1"
+	filter "$1"
+	[ -z "$OUT" ] || return 0
+	CMD=${CMD%" '$T/$MARK.in'"}
+	run bash -o pipefail -c "{ sleep 0.5; cat '$IN'; } |
+	    $(shim FAULT_NONBLOCK=0,1) $CMD | { sleep 0.5; cat; } >'$T/stdout'"
+	assert_success
+	cmp "$T/stdout" "$WANT"
+}
+
+@test "non-blocking stdin and stdout (shim): every filter waits, as on blocking ones" {
+	local c
+	need_shim
+	for c in $FILTERS; do
+		fault_nonblock "$c"
+	done
+}
+
 # frames_held DIR J IN IN_CHUNK OUT_CHUNK: the first 40 chunks of IN (an
 # entropy stream of -b 1024) and 500 bytes of the 41st wait in a pipe for
 # aescbc DIR --frames -j J, which reads at most 512 bytes at a time, so
@@ -443,6 +465,20 @@ quic_signal() {
 @test "rcp-quic-recv: EIO writing into a pipe (shim): both sides fail" {
 	need_shim
 	quic_out_fault stdout eio
+}
+
+@test "rcp-quic-send and -recv: non-blocking stdin and stdout (shim)" {
+	need_shim
+	case_start quic-nonblock
+	recv_cmd stdout
+	bg r "$(shim FAULT_NONBLOCK=1) $RECV | { sleep 0.5; cat; } >'$T/stdout'"
+	wait_ready r
+	run bash -o pipefail -c "{ sleep 0.5; cat '$D/raw'; } |
+	    $(shim FAULT_NONBLOCK=0) rcp-quic-send --connect '$ADDR' --pin '$PIN' $QUIC_T 3>&-"
+	assert_success
+	wait_exit r
+	assert_equal "$r_rc" 0
+	cmp "$T/stdout" "$D/raw"
 }
 
 @test "rcp-quic-recv -o: ENOSPC on the file (shim): both sides fail, no file" {

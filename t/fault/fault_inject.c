@@ -14,6 +14,8 @@
  *   FAULT_ERRNO=NAME     EIO (default), ENOSPC, EPIPE, EFBIG or a number
  *   FAULT_READ_MAX=B     no read(2)/readv(2) on any descriptor returns
  *                        more than B bytes: short reads everywhere
+ *   FAULT_NONBLOCK=N,... these descriptors get O_NONBLOCK at start, as
+ *                        if inherited so from a parent
  *
  *   LD_PRELOAD=build/libfault_inject.so FAULT_READ_FD=0 \
  *       FAULT_READ_AFTER=1000000 entropy-frame <in >out
@@ -28,6 +30,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,8 +107,21 @@ fault_init(void)
 __attribute__((constructor)) static void
 fault_ctor(void)
 {
+	const char *nb = getenv("FAULT_NONBLOCK");
+	char *end;
+
 	if (real_read == NULL)
 		fault_init();
+	while (nb != NULL && *nb != '\0') {
+		int fd = (int)strtol(nb, &end, 10);
+		int fl = fcntl(fd, F_GETFL);
+
+		if (end == nb)
+			break;
+		if (fl >= 0)
+			(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		nb = *end == ',' ? end + 1 : end;
+	}
 }
 
 /*
