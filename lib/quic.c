@@ -1444,12 +1444,62 @@ bound:
 	return ready_line(ep);
 }
 
+/* The addresses --connect names, in getaddrinfo's order. */
 static int
-client_start(struct ep *ep)
+client_resolve(struct ep *ep, struct addrinfo **res)
 {
-	const struct quic_opts *o = ep->o;
-	struct addrinfo hints, *res = NULL;
+	struct addrinfo hints;
 	char portstr[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)ep->o->port);
+	rc = getaddrinfo(ep->o->host, portstr, &hints, res);
+	if (rc != 0) {
+		ep_fail(ep, EXIT_FAIL, "%s: %s", ep->o->host, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the attempt on one address failed in a way the next address
+ * may not: nothing listening there (ICMP unreachable), or no socket or
+ * route for its family.  A pin mismatch, a timeout or a cancel is final.
+ */
+static int
+client_try_next(const struct ep *ep)
+{
+	return !ep->handshake_done && !ep->cancelled && !ep->pin_mismatch &&
+	    (ep->peer_gone || ep->conn == NULL);
+}
+
+/* Back to the state before client_start, for the next address. */
+static void
+client_reset(struct ep *ep)
+{
+	conn_free(ep);
+	if (ep->fd >= 0)
+		close(ep->fd);
+	ep->fd = -1;
+	ep->connected = 0;
+	ep->failed = 0;
+	ep->close_pending = 0;
+	ep->peer_gone = 0;
+	ep->txlen = 0;
+	ngtcp2_ccerr_default(&ep->ccerr);
+	if (ep->e != NULL) {
+		ep->e->status = 0;
+		ep->e->msg[0] = '\0';
+	}
+}
+
+static int
+client_start(struct ep *ep, const struct addrinfo *ai)
+{
 	ngtcp2_settings s;
 	ngtcp2_transport_params p;
 	ngtcp2_cid dcid, scid;
@@ -1457,21 +1507,10 @@ client_start(struct ep *ep)
 	uint8_t d[CID_LEN], c[CID_LEN];
 	int rc;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	snprintf(portstr, sizeof(portstr), "%u", (unsigned)o->port);
-	rc = getaddrinfo(o->host, portstr, &hints, &res);
-	if (rc != 0) {
-		ep_fail(ep, EXIT_FAIL, "%s: %s", o->host, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&ep->remote, res->ai_addr, res->ai_addrlen);
-	ep->remotelen = res->ai_addrlen;
-	ep->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	memcpy(&ep->remote, ai->ai_addr, ai->ai_addrlen);
+	ep->remotelen = ai->ai_addrlen;
+	ep->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	freeaddrinfo(res);
 	addr_text(&ep->remote, ep->peer_text, sizeof(ep->peer_text));
 	if (ep->fd < 0) {
 		ep_fail(ep, EXIT_FAIL, "socket: %s", strerror(errno));
@@ -1637,6 +1676,33 @@ receiver_delivered(struct ep *ep, const char *what)
 	return 1;
 }
 
+/*
+ * The idle timeout in force is the shorter of the two ends' (RFC 9000
+ * §10.1): name the one that fired.
+ */
+static void
+idle_timed_out(struct ep *ep)
+{
+	const ngtcp2_transport_params *rp =
+	    ngtcp2_conn_get_remote_transport_params(ep->conn);
+	unsigned secs = ep->o->idle_timeout;
+	const char *whose = "--idle-timeout";
+
+	if (!ep->handshake_done) {
+		ep_fail(ep, EXIT_FAIL, "handshake with %s timed out",
+		    ep->peer_text);
+		return;
+	}
+	if (rp != NULL && rp->max_idle_timeout > 0 &&
+	    rp->max_idle_timeout < (ngtcp2_duration)secs * NGTCP2_SECONDS) {
+		secs = (unsigned)((rp->max_idle_timeout + NGTCP2_SECONDS / 2) /
+		    NGTCP2_SECONDS);
+		whose = "the peer's --idle-timeout";
+	}
+	ep_fail(ep, EXIT_FAIL, "connection timed out: nothing from %s for "
+	    "%u s (%s)", ep->peer_text, secs, whose);
+}
+
 static int
 ep_loop(struct ep *ep)
 {
@@ -1771,11 +1837,7 @@ ep_loop(struct ep *ep)
 			    receiver_delivered(ep, "fell silent")) {
 				continue;
 			} else if (rc == NGTCP2_ERR_IDLE_CLOSE) {
-				ep_fail(ep, EXIT_FAIL, ep->handshake_done ?
-				    "connection timed out: nothing from %s for "
-				    "%u s (--idle-timeout)" :
-				    "handshake with %s timed out", ep->peer_text,
-				    o->idle_timeout);
+				idle_timed_out(ep);
 			} else if (rc == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
 				ep_fail(ep, EXIT_FAIL, "handshake with %s timed "
 				    "out after %u s (--connect-timeout)",
@@ -1809,6 +1871,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
     struct rcp_error *e)
 {
 	struct quic_identity *eph = NULL;
+	struct addrinfo *addrs, *ai;
 	struct ep ep;
 	int rc = -1;
 
@@ -1863,9 +1926,21 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 	if (quic_identity_set_creds(ep.id, ep.cred, e) != 0)
 		goto out;
 
-	if (ep.is_server ? server_bind(&ep) : client_start(&ep))
-		goto out;
-	rc = ep_loop(&ep);
+	if (ep.is_server) {
+		if (server_bind(&ep) == 0)
+			rc = ep_loop(&ep);
+	} else if (client_resolve(&ep, &addrs) == 0) {
+		/* Like ssh: each address in turn while nothing answers. */
+		for (ai = addrs; ai != NULL; ai = ai->ai_next) {
+			if (client_start(&ep, ai) == 0)
+				rc = ep_loop(&ep);
+			if (rc == 0 || ai->ai_next == NULL ||
+			    !client_try_next(&ep))
+				break;
+			client_reset(&ep);
+		}
+		freeaddrinfo(addrs);
+	}
 out:
 	ep.t_end = progress_now();
 	if (st != NULL) {

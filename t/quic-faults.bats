@@ -37,6 +37,7 @@ teardown() {
 	if [ -n "$NETNS" ]; then
 		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 		ip netns delete "$NETNS" 2>/dev/null || true
+		rm -rf "/etc/netns/$NETNS"
 	fi
 }
 
@@ -177,6 +178,21 @@ stall() {
 	stall s
 }
 
+@test "the peer's shorter --idle-timeout is the one in force, and named as such" {
+	start_feed feed 1000000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 2 -o "$T/out"
+	wait_ready r
+	bg s ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/feed"
+	wait_growing "$r_pid"
+	kill -STOP "$r_pid"
+	wait_exit s 15
+	[ "$s_rc" -eq 1 ]
+	grep -Eq "connection timed out: nothing from 127.0.0.1:[0-9]+ for 2 s \(the peer's --idle-timeout\)" "$T/s.err"
+	kill -CONT "$r_pid"
+	wait_exit r 15
+	no_output out
+}
+
 # vanish ICMP: SIGKILL the receiver mid-transfer; with ICMP=drop the
 # sender hears no "port unreachable" and must rely on its idle timeout.
 vanish() {
@@ -249,4 +265,24 @@ vanish() {
 	run grep -c "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")" "$T/r.err"
 	assert_output 100
 	cmp "$T/in" "$T/out"
+}
+
+@test "a name with two addresses: the connector tries the second when the first refuses" {
+	# ip netns exec bind-mounts /etc/netns/NAME/hosts on /etc/hosts.
+	mkdir -p "/etc/netns/$NETNS"
+	printf '::1 twoaddr\n127.0.0.1 twoaddr\n' >"/etc/netns/$NETNS/hosts"
+	run ns getent ahosts twoaddr
+	[ "${lines[0]%% *}" = ::1 ] || skip "::1 does not resolve first here"
+	random_file "$T/in" 100000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	run ns rcp-quic-send --connect "twoaddr:${ADDR##*:}" --pin "$PIN" "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	# With no listener on either, the last refusal is the one reported.
+	run ns rcp-quic-send --connect "twoaddr:${ADDR##*:}" --pin "$PIN" "$T/in" 3>&-
+	assert_failure 1
+	assert_output "rcp-quic-send: 127.0.0.1:${ADDR##*:}: connection refused (nothing listening?)"
 }
