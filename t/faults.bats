@@ -259,6 +259,29 @@ fault_signal() {
 	done
 }
 
+# The calls that finish an -o file, and the message each failure gives.
+FINISH_CALLS="fsync linkat close rename"
+finish_msg() {
+	case $1 in
+	linkat)	echo "cannot name the temporary file: Input/output error" ;;
+	*)	echo "$1: Input/output error" ;;
+	esac
+}
+
+@test "entropy-unframe -o: fsync, linkat, close or rename failing (shim) publishes nothing" {
+	local c
+	need_shim
+	for c in $FINISH_CALLS; do
+		case_start "unframe-o-$c"
+		filter unframe-o
+		ln -s "$IN" "$T/$MARK.in"
+		run bash -c "$(shim FAULT_CALL=$c) $CMD"
+		assert_failure 1
+		assert_output "entropy-unframe: $OUT: $(finish_msg "$c")"
+		assert_clean
+	done
+}
+
 # fault_short_reads NAME: no read returns more than 1000 bytes, from a
 # file and from a pipe: the output is still exact.
 fault_short_reads() {
@@ -465,6 +488,37 @@ quic_signal() {
 @test "rcp-quic-recv: EIO writing into a pipe (shim): both sides fail" {
 	need_shim
 	quic_out_fault stdout eio
+}
+
+@test "rcp-quic-recv: -o or stdout file failing to finish (shim): both sides fail, nothing published" {
+	local c
+	need_shim
+	for c in $FINISH_CALLS stdout-fsync; do
+		case_start "recv-finish-$c"
+		if [ "$c" = stdout-fsync ]; then
+			recv_cmd stdout
+			bg r "exec $(shim FAULT_CALL=fsync) $RECV >'$T/stdout'"
+		else
+			recv_cmd o
+			bg r "exec $(shim FAULT_CALL=$c) $RECV"
+		fi
+		wait_ready r
+		ln -s "$D/raw" "$T/$MARK.in"
+		send_cmd
+		run bash -c "$SEND 3>&-"
+		assert_failure 1
+		assert_output --partial "peer failed: receiver output failed: "
+		wait_exit r
+		assert_equal "$r_rc" 1
+		run cat "$T/r.err"
+		if [ "$c" = stdout-fsync ]; then
+			assert_output --partial "rcp-quic-recv: receiver output failed: "
+			assert_output --partial "Input/output error"
+		else
+			assert_output --partial "rcp-quic-recv: receiver output failed: $T/$MARK.out: $(finish_msg "$c")"
+		fi
+		assert_clean
+	done
 }
 
 @test "rcp-quic-send and -recv: non-blocking stdin and stdout (shim)" {

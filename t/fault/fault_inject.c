@@ -16,6 +16,9 @@
  *                        more than B bytes: short reads everywhere
  *   FAULT_NONBLOCK=N,... these descriptors get O_NONBLOCK at start, as
  *                        if inherited so from a parent
+ *   FAULT_CALL=NAME      this call fails with FAULT_ERRNO every time:
+ *                        fsync, rename, linkat, or close (close only on
+ *                        regular files, and the descriptor is closed)
  *
  *   LD_PRELOAD=build/libfault_inject.so FAULT_READ_FD=0 \
  *       FAULT_READ_AFTER=1000000 entropy-frame <in >out
@@ -52,6 +55,7 @@ static struct fault rd = { "FAULT_READ_FD", "FAULT_READ_AFTER", 0, 0, {0} };
 static struct fault wr = { "FAULT_WRITE_FD", "FAULT_WRITE_AFTER", 0, 0, {0} };
 static int fault_errno = EIO;
 static size_t read_max;		/* 0: reads are not shortened */
+static const char *fail_call = "";	/* FAULT_CALL */
 
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
@@ -96,6 +100,8 @@ fault_init(void)
 	fault_parse(&wr);
 	if (rm != NULL)
 		read_max = (size_t)strtoull(rm, NULL, 10);
+	if (getenv("FAULT_CALL") != NULL)
+		fail_call = getenv("FAULT_CALL");
 	if (en != NULL && *en != '\0') {
 		fault_errno = atoi(en);
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -284,4 +290,74 @@ ssize_t
 pwritev64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 {
 	return pwritev2(fd, iov, cnt, off, flags);
+}
+
+/* FAULT_CALL: whether the named call is the one to fail now. */
+static int
+fault_call(const char *name)
+{
+	if (real_read == NULL)
+		fault_init();
+	if (strcmp(fail_call, name) != 0)
+		return 0;
+	errno = fault_errno;
+	return 1;
+}
+
+int
+fsync(int fd)
+{
+	static int (*real)(int);
+
+	if (fault_call("fsync"))
+		return -1;
+	if (real == NULL)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	return real(fd);
+}
+
+int
+rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+
+	if (fault_call("rename"))
+		return -1;
+	if (real == NULL)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT,
+		    "rename");
+	return real(from, to);
+}
+
+int
+linkat(int ofd, const char *from, int nfd, const char *to, int flags)
+{
+	static int (*real)(int, const char *, int, const char *, int);
+
+	if (fault_call("linkat"))
+		return -1;
+	if (real == NULL)
+		real = (int (*)(int, const char *, int, const char *, int))
+		    dlsym(RTLD_NEXT, "linkat");
+	return real(ofd, from, nfd, to, flags);
+}
+
+int
+close(int fd)
+{
+	static int (*real)(int);
+	struct stat st;
+	int regular;
+
+	if (real == NULL)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular && fault_call("close")) {
+		int saved = errno;
+
+		(void)real(fd);	/* as on NFS: closed, but the error stands */
+		errno = saved;
+		return -1;
+	}
+	return real(fd);
 }
