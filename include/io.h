@@ -19,9 +19,10 @@
 
 /*
  * Reads until n bytes arrived or EOF.  Returns the number of bytes read
- * (less than n only at EOF), or -1 with errno set.
+ * (less than n only at EOF), or -1 with errno set; then *before_error,
+ * unless NULL, receives how many bytes did arrive (for an exact offset).
  */
-ssize_t io_read_full(int fd, void *buf, size_t n);
+ssize_t io_read_full(int fd, void *buf, size_t n, size_t *before_error);
 
 /* Reads at most n bytes, retrying EINTR.  Returns bytes, 0 at EOF, -1. */
 ssize_t io_read_some(int fd, void *buf, size_t n);

@@ -154,7 +154,7 @@ cbc_load_file(const char *path, const char *what,
 	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
 		*loose = (int)(st.st_mode & 07777);
 	/* Read to EOF (a /dev/fd/N pipe gives no size) up to one byte more. */
-	got = io_read_full(fd, buf, sizeof(buf));
+	got = io_read_full(fd, buf, sizeof(buf), NULL);
 	close(fd);
 	if (got < 0)
 		return error_set_errno(e, EXIT_USAGE, "%s: cannot read %s file",

@@ -38,11 +38,13 @@ cbc_stream(int in_fd, int out_fd, int decrypt,
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = io_read_full(in_fd, in, CBC_STREAM_BUF);
+		size_t partial = 0;
+		ssize_t n = io_read_full(in_fd, in, CBC_STREAM_BUF, &partial);
 
 		if (n < 0) {
+			/* The bytes before the error are not written. */
 			error_set_errno(e, EXIT_FAIL, "read error after %"
-			    PRIu64 " bytes", total);
+			    PRIu64 " bytes", total + partial);
 			goto out;
 		}
 		if (n == 0)

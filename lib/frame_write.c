@@ -41,11 +41,13 @@ frame_write_chunks(int in_fd, int out_fd, uint32_t buffer_size,
 	}
 	while (left > 0) {
 		size_t want = left < bufsize ? (size_t)left : bufsize;
-		ssize_t got = io_read_full(in_fd, buf, want);
+		size_t partial = 0;
+		ssize_t got = io_read_full(in_fd, buf, want, &partial);
 
 		if (got < 0) {
 			error_set_errno(e, EXIT_FAIL, "read error after %"
-			    PRIu64 " bytes", (uint64_t)total_len - left);
+			    PRIu64 " bytes", (uint64_t)total_len - left +
+			    partial);
 			goto out;
 		}
 		if ((size_t)got < want) {

@@ -31,7 +31,7 @@ io_again(void)
 }
 
 ssize_t
-io_read_full(int fd, void *buf, size_t n)
+io_read_full(int fd, void *buf, size_t n, size_t *before_error)
 {
 	unsigned char *p = buf;
 	size_t got = 0;
@@ -44,6 +44,8 @@ io_read_full(int fd, void *buf, size_t n)
 			if (io_again() && (io_wait(fd, POLLIN) == 0 ||
 			    errno == EINTR))
 				continue;
+			if (before_error != NULL)
+				*before_error = got;
 			return -1;
 		}
 		if (r == 0)

@@ -191,7 +191,7 @@ quic_identity_load_file(struct quic_identity **out, const char *path,
 		close(fd);
 		return error_set_errno(e, EXIT_FAIL, "%s", path);
 	}
-	n = io_read_full(fd, buf, IDENTITY_FILE_MAX + 1);
+	n = io_read_full(fd, buf, IDENTITY_FILE_MAX + 1, NULL);
 	if (n < 0) {
 		error_set_errno(e, EXIT_USAGE, "%s", path);
 		rc = -1;

@@ -192,7 +192,8 @@ fault_eio() {
 	run bash -c "$(shim FAULT_READ_FD=file FAULT_READ_AFTER=3000000) \
 	    $CMD >'$T/stdout'"
 	assert_failure 1
-	assert_output --regexp "^[a-z-]+: .*Input/output error$"
+	# The exact input offset where reading failed.
+	assert_output --regexp "^[a-z-]+: .*read error (after 3000000 bytes|at offset 3000000): Input/output error$"
 	assert_prefix "$T/stdout" "$WANT"
 	assert_clean
 }

@@ -28,7 +28,8 @@
  * that fails: the device stays broken.  readv and writev are shortened
  * at a vector boundary only, so they may pass a little more than B.
  * Bytes are counted per descriptor number, for descriptors below
- * FAULT_FD_MAX.  Calls glibc makes internally (stdio) are not seen.
+ * FAULT_FD_MAX, from the descriptor's last close.  Calls glibc makes
+ * internally (stdio) are not seen.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -351,6 +352,11 @@ close(int fd)
 
 	if (real == NULL)
 		real = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	/* The next file opened on this number starts a fresh count. */
+	if (fd >= 0 && fd < FAULT_FD_MAX) {
+		__atomic_store_n(&rd.count[fd], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&wr.count[fd], 0, __ATOMIC_RELAXED);
+	}
 	regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	if (regular && fault_call("close")) {
 		int saved = errno;
