@@ -150,6 +150,7 @@ struct ep {
 	int cancelled;
 
 	double t_start, t_end;
+	double t_last_rx;	/* the peer's last packet taken */
 	uint64_t pkts_sent, pkts_recv;
 	uint64_t lost;
 };
@@ -1151,8 +1152,10 @@ feed(struct ep *ep, const uint8_t *pkt, size_t len)
 	path.user_data = NULL;
 	ep->pkts_recv++;
 	rc = ngtcp2_conn_read_pkt(ep->conn, &path, &pi, pkt, len, now_ns());
-	if (rc == 0)
+	if (rc == 0) {
+		ep->t_last_rx = progress_now();
 		return;
+	}
 	switch (rc) {
 	case NGTCP2_ERR_DRAINING:
 		peer_closed(ep);
@@ -1678,7 +1681,8 @@ receiver_delivered(struct ep *ep, const char *what)
 
 /*
  * The idle timeout in force is the shorter of the two ends' (RFC 9000
- * §10.1): name the one that fired.
+ * §10.1): name the one that fired.  The silence itself is longer: each
+ * keep-alive we send restarts the timer, so it is measured, not assumed.
  */
 static void
 idle_timed_out(struct ep *ep)
@@ -1687,6 +1691,7 @@ idle_timed_out(struct ep *ep)
 	    ngtcp2_conn_get_remote_transport_params(ep->conn);
 	unsigned secs = ep->o->idle_timeout;
 	const char *whose = "--idle-timeout";
+	double silent = progress_now() - ep->t_last_rx;
 
 	if (!ep->handshake_done) {
 		ep_fail(ep, EXIT_FAIL, "handshake with %s timed out",
@@ -1700,7 +1705,8 @@ idle_timed_out(struct ep *ep)
 		whose = "the peer's --idle-timeout";
 	}
 	ep_fail(ep, EXIT_FAIL, "connection timed out: nothing from %s for "
-	    "%u s (%s)", ep->peer_text, secs, whose);
+	    "%.0f s (idle timeout %u s, %s)", ep->peer_text, silent, secs,
+	    whose);
 }
 
 static int

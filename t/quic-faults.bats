@@ -161,7 +161,7 @@ stall() {
 	wait_exit "$other" 15
 	local rc_var="${other}_rc"
 	[ "${!rc_var}" -eq 1 ]
-	grep -Eq "connection timed out: nothing from 127.0.0.1:[0-9]+ for 2 s \(--idle-timeout\)" "$T/$other.err"
+	grep -Eq "connection timed out: nothing from 127.0.0.1:[0-9]+ for [2-9] s \(idle timeout 2 s, --idle-timeout\)" "$T/$other.err"
 	kill -CONT "${!pid_var}"
 	wait_exit "$who" 15
 	rc_var="${who}_rc"
@@ -187,7 +187,7 @@ stall() {
 	kill -STOP "$r_pid"
 	wait_exit s 15
 	[ "$s_rc" -eq 1 ]
-	grep -Eq "connection timed out: nothing from 127.0.0.1:[0-9]+ for 2 s \(the peer's --idle-timeout\)" "$T/s.err"
+	grep -Eq "connection timed out: nothing from 127.0.0.1:[0-9]+ for [2-9] s \(idle timeout 2 s, the peer's --idle-timeout\)" "$T/s.err"
 	kill -CONT "$r_pid"
 	wait_exit r 15
 	no_output out
@@ -206,7 +206,7 @@ vanish() {
 	wait_exit s 15
 	[ "$s_rc" -eq 1 ]
 	if [ "$1" = drop ]; then
-		grep -Eq "rcp-quic-send: connection timed out: nothing from 127.0.0.1:[0-9]+ for 2 s" "$T/s.err"
+		grep -Eq "rcp-quic-send: connection timed out: nothing from 127.0.0.1:[0-9]+ for [2-9] s \(idle timeout 2 s" "$T/s.err"
 	else
 		grep -Eq "rcp-quic-send: peer 127.0.0.1:[0-9]+ is gone \(connection refused\)" "$T/s.err"
 	fi
