@@ -80,6 +80,7 @@
 #define REASON_MAX QUIC_REASON_MAX
 #define CONFIRM_LEN QUIC_CONFIRM_LEN
 #define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
+#define HANDSHAKE_YIELD 1.0		/* s: a stalled handshake gives way */
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:" \
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
@@ -151,6 +152,7 @@ struct ep {
 
 	double t_start, t_end;
 	double t_last_rx;	/* the peer's last packet taken */
+	double t_hs_start;	/* server: the current handshake's start */
 	uint64_t pkts_sent, pkts_recv;
 	uint64_t lost;
 };
@@ -1181,6 +1183,39 @@ feed(struct ep *ep, const uint8_t *pkt, size_t len)
 	}
 }
 
+static void server_reset(struct ep *ep);
+
+/*
+ * A listener serves one handshake at a time.  One that is still
+ * unfinished after HANDSHAKE_YIELD (or four round trips, if longer) gives
+ * way to a new peer's Initial packet (pkt): a peer that starts a handshake
+ * and stalls, or a spoofed Initial, cannot hold the listener until
+ * --connect-timeout while the pinned peer waits.  Returns 1 when the
+ * current handshake was dropped, 0 when the packet must wait.
+ */
+static int
+server_handshake_yields(struct ep *ep, const sockaddr_u *from,
+    const uint8_t *pkt, size_t len)
+{
+	ngtcp2_conn_info ci;
+	ngtcp2_pkt_hd hd;
+	char who[QUIC_HOST_MAX + 8];
+	double age = progress_now() - ep->t_hs_start, limit = HANDSHAKE_YIELD;
+
+	if (!ep->is_server || ep->handshake_done)
+		return 0;
+	ngtcp2_conn_get_conn_info(ep->conn, &ci);
+	if (4.0 * (double)ci.smoothed_rtt / 1e9 > limit)
+		limit = 4.0 * (double)ci.smoothed_rtt / 1e9;
+	if (age < limit || ngtcp2_accept(&hd, pkt, len) != 0)
+		return 0;
+	addr_text(from, who, sizeof(who));
+	ep_fail(ep, EXIT_FAIL, "unfinished after %.1f s, and %s is waiting",
+	    age, who);
+	server_reset(ep);
+	return 1;
+}
+
 /* Reads what the socket has, up to a batch.  Returns 0 or -1. */
 static int
 read_packets(struct ep *ep)
@@ -1231,11 +1266,14 @@ read_packets(struct ep *ep)
 				if (g > 0)
 					seg = (size_t)g;
 			}
+		if (ep->conn != NULL && !ep->connected &&
+		    !addr_eq(&from, &ep->remote) &&
+		    !server_handshake_yields(ep, &from, ep->rxbuf,
+		    seg < (size_t)n ? seg : (size_t)n))
+			continue;	/* busy with another peer's handshake */
 		if (ep->conn == NULL) {
 			ep->remote = from;
 			ep->remotelen = msg.msg_namelen;
-		} else if (!ep->connected && !addr_eq(&from, &ep->remote)) {
-			continue;	/* busy with another peer's handshake */
 		}
 		for (off = 0; off < (size_t)n && !ep->failed && !ep->done;
 		    off += seg) {
@@ -1281,6 +1319,7 @@ server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 	ep->handshake_done = 0;
 	ep->pin_mismatch = 0;
 	ep->got_pin[0] = '\0';
+	ep->t_hs_start = progress_now();
 	if (tls_new(ep) != 0)
 		return -1;
 	rc = ngtcp2_conn_server_new(&ep->conn, &hd.scid, &scid, &path,

@@ -267,6 +267,28 @@ vanish() {
 	cmp "$T/in" "$T/out"
 }
 
+@test "a stalled handshake gives way to the pinned peer instead of holding the listener" {
+	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
+	random_file "$T/in" 100000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
+	wait_ready r
+	# A stranger's Initial gets in, the listener's answers do not; then
+	# the stranger stops: its handshake would last until --connect-timeout.
+	drop udp sport "${ADDR##*:}"
+	bg x ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --connect-timeout 30 "$T/in"
+	sleep 0.5
+	kill -STOP "$x_pid"
+	ns nft flush chain inet t out
+	sleep 1.5
+	# The pinned peer is served well inside its own 5 s --connect-timeout.
+	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 5 "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	grep -Eq "handshake with 127.0.0.1:[0-9]+ failed, still listening: unfinished after [0-9.]+ s, and 127.0.0.1:[0-9]+ is waiting" "$T/r.err"
+}
+
 @test "a name with two addresses: the connector tries the second when the first refuses" {
 	# ip netns exec bind-mounts /etc/netns/NAME/hosts on /etc/hosts.
 	mkdir -p "/etc/netns/$NETNS"
