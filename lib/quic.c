@@ -81,6 +81,8 @@
 #define CONFIRM_LEN QUIC_CONFIRM_LEN
 #define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
 #define HANDSHAKE_YIELD 1.0		/* s: a stalled handshake gives way */
+#define HANDSHAKE_YIELD_REASON "handshake too slow: the listener went on " \
+	"to another peer"
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:" \
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
@@ -1212,6 +1214,11 @@ server_handshake_yields(struct ep *ep, const sockaddr_u *from,
 	addr_text(from, who, sizeof(who));
 	ep_fail(ep, EXIT_FAIL, "unfinished after %.1f s, and %s is waiting",
 	    age, who);
+	/* Tell the stalled peer, should it wake up: it fails at once. */
+	ngtcp2_ccerr_set_transport_error(&ep->ccerr,
+	    NGTCP2_CONNECTION_REFUSED, (const uint8_t *)HANDSHAKE_YIELD_REASON,
+	    sizeof(HANDSHAKE_YIELD_REASON) - 1);
+	ep->close_pending = 1;
 	server_reset(ep);
 	return 1;
 }

@@ -287,6 +287,11 @@ vanish() {
 	[ "$r_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"
 	grep -Eq "handshake with 127.0.0.1:[0-9]+ failed, still listening: unfinished after [0-9.]+ s, and 127.0.0.1:[0-9]+ is waiting" "$T/r.err"
+	# Woken up, the stranger finds it was told, and fails at once.
+	kill -CONT "$x_pid"
+	wait_exit x 5
+	[ "$x_rc" -eq 1 ]
+	grep -q "rcp-quic-send: peer closed the connection: transport error 0x2: handshake too slow: the listener went on to another peer" "$T/x.err"
 }
 
 @test "a name with two addresses: the connector tries the second when the first refuses" {
