@@ -480,7 +480,8 @@ recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		    "protocol error: more data than the flow-control window");
 		return 0;
 	}
-	memcpy(ep->obuf + ep->olen, data, len);
+	if (len > 0)	/* a bare FIN comes with data NULL */
+		memcpy(ep->obuf + ep->olen, data, len);
 	ep->olen += len;
 	ep->received += len;
 	if (ep->olen > ep->otouched)
