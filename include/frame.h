@@ -154,9 +154,10 @@ int frame_fill(struct frame_reader *r, struct rcp_error *e);
  * run without waiting for the input: the next chunk (prefix and payload)
  * is buffered, or the stream ended, or the end-of-stream check has a byte
  * to look at.  Reads what the input has now, never waits.  Returns 1 when
- * they can, 0 when they would wait (or the chunk is larger than the
- * buffer), -1 (e) on a read error.  For a caller that holds output which
- * must go out before it blocks.
+ * they can, 0 when they would wait, -1 (e) on a read error.  A chunk
+ * larger than the buffer can never be there whole: it counts as ready
+ * when the input has bytes to read now.  For a caller that holds output
+ * which must go out before it blocks.
  */
 int frame_next_chunk_ready(struct frame_reader *r, struct rcp_error *e);
 

@@ -40,12 +40,15 @@ int io_write_full(int fd, const void *buf, size_t n);
  * Writes what fd takes now, without waiting for a slow reader
  * (pwritev2 with RWF_NOWAIT, which leaves the file's O_NONBLOCK flag,
  * shared with other processes, alone): for a caller with other work to
- * do meanwhile.  Pipes and sockets support it; files, /dev/null, ttys and
- * old kernels do not: then *blocking is set, and this call and later ones
- * write all n bytes, waiting as io_write_full does.  Returns the bytes
- * written (0: nothing now, poll for POLLOUT), or -1 with errno set.
+ * do meanwhile.  Only pipes and sockets are written so; anything else
+ * (files: on XFS a no-wait write can fail with EAGAIN for good, while
+ * poll says ready; ttys; devices), and pipes on kernels without
+ * RWF_NOWAIT, get all n bytes written, waiting as io_write_full does.
+ * *mode is the caller's memory of which it is: 0 before the first call.
+ * Returns the bytes written (0: nothing now, poll for POLLOUT), or -1
+ * with errno set.
  */
-ssize_t io_write_nowait(int fd, const void *buf, size_t n, int *blocking);
+ssize_t io_write_nowait(int fd, const void *buf, size_t n, int *mode);
 
 /*
  * As io_write_full, but gives up when a signal interrupts it (EINTR) and

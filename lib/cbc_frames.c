@@ -483,6 +483,22 @@ cbc_frames(int in_fd, int out_fd, int decrypt,
 				goto out;
 			written++;
 		}
+		/*
+		 * A batch that filled up is still with a worker: if the next
+		 * chunk is not all there, it goes out before the reader waits.
+		 */
+		if (written < seq) {
+			int ready = frame_next_chunk_ready(&r, &read_err);
+
+			if (ready < 0) {
+				more = -1;
+				break;
+			}
+			for (; ready == 0 && written < seq; written++)
+				if (cbc_write_batch(&g, written, out_fd, p,
+				    e) != 0)
+					goto out;
+		}
 		more = cbc_fill_batch(&r, &g, ecb, b, &read_err);
 		if (b->nchunks == 0)
 			break;	/* more is 0 or -1 here */

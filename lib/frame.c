@@ -292,11 +292,12 @@ frame_next_chunk_ready(struct frame_reader *r, struct rcp_error *e)
 			want += be32_get(r->buf + r->pos);
 		if (avail >= want)
 			return 1;
-		if (want > FRAME_READ_BUF)
-			return 0;
 		/* poll() failing (EINTR) only ends a batch early. */
 		if (poll(&pfd, 1, 0) <= 0)
 			return 0;
+		/* Never whole in the buffer: that it flows must do. */
+		if (want > FRAME_READ_BUF)
+			return 1;
 		if (FRAME_READ_BUF - r->pos < want) {
 			memmove(r->buf, r->buf + r->pos, avail);
 			r->end = avail;

@@ -98,22 +98,31 @@ io_write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+/* io_write_nowait's *mode. */
+#define IO_MODE_UNKNOWN 0
+#define IO_MODE_NOWAIT 1
+#define IO_MODE_BLOCKING 2
+
 ssize_t
-io_write_nowait(int fd, const void *buf, size_t n, int *blocking)
+io_write_nowait(int fd, const void *buf, size_t n, int *mode)
 {
 	struct iovec iov = { (void *)buf, n };
+	struct stat st;
 	ssize_t w;
 
 	if (n == 0)
 		return 0;
-	while (!*blocking) {
+	if (*mode == IO_MODE_UNKNOWN)
+		*mode = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+		    S_ISSOCK(st.st_mode)) ? IO_MODE_NOWAIT : IO_MODE_BLOCKING;
+	while (*mode == IO_MODE_NOWAIT) {
 		w = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
 		if (w >= 0)
 			return w;
 		if (errno == EAGAIN)
 			return 0;
 		if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
-			*blocking = 1;
+			*mode = IO_MODE_BLOCKING;
 		else if (errno != EINTR)
 			return -1;
 	}

@@ -80,7 +80,12 @@
 #define REASON_MAX QUIC_REASON_MAX
 #define CONFIRM_LEN QUIC_CONFIRM_LEN
 #define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
-#define HANDSHAKE_YIELD 1.0		/* s: a stalled handshake gives way */
+/*
+ * s: a handshake whose peer is silent this long gives way.  Long enough
+ * for a live peer's retransmission (PTO) and for a loaded host (100
+ * strangers at once under ASan took over a second to answer in CI).
+ */
+#define HANDSHAKE_YIELD 3.0
 #define HANDSHAKE_YIELD_REASON "handshake too slow: the listener went on " \
 	"to another peer"
 
@@ -138,7 +143,7 @@ struct ep {
 	uint8_t *obuf;
 	size_t ohead, olen;	/* obuf[ohead..olen) not yet written */
 	size_t otouched;	/* obuf pages used since the last release */
-	int out_blocking;	/* data_fd cannot do RWF_NOWAIT writes */
+	int out_mode;		/* io_write_nowait's memory of data_fd */
 	int out_stalled;	/* a write took nothing: wait for POLLOUT */
 	uint64_t received, written, extended;
 	int fin_received, finished, confirm_queued;
@@ -149,7 +154,7 @@ struct ep {
 	size_t txlen, txseg;	/* a batch that met EAGAIN, to resend */
 	int gso;
 	uint8_t *rxbuf;
-	int peer_gone;
+	int peer_gone;		/* its errno: ICMP said the peer is gone */
 	int cancelled;
 
 	double t_start, t_end;
@@ -403,7 +408,7 @@ output_flush(struct ep *ep)
 {
 	while (ep->ohead < ep->olen && !ep->failed && !ep->out_stalled) {
 		ssize_t n = io_write_nowait(ep->o->data_fd, ep->obuf +
-		    ep->ohead, ep->olen - ep->ohead, &ep->out_blocking);
+		    ep->ohead, ep->olen - ep->ohead, &ep->out_mode);
 
 		if (n < 0) {
 			ep_fail_app(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
@@ -753,8 +758,9 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 				ep->gso = 0;	/* quietly, as SPEC style asks */
 				continue;
 			}
-			if (errno == ECONNREFUSED) {
-				ep->peer_gone = 1;
+			if (errno == ECONNREFUSED || (!ep->handshake_done &&
+			    (errno == EHOSTUNREACH || errno == ENETUNREACH))) {
+				ep->peer_gone = errno;
 				return 0;
 			}
 			if (errno == EMSGSIZE || errno == EPERM ||
@@ -1189,12 +1195,14 @@ feed(struct ep *ep, const uint8_t *pkt, size_t len)
 static void server_reset(struct ep *ep);
 
 /*
- * A listener serves one handshake at a time.  One that is still
- * unfinished after HANDSHAKE_YIELD (or four round trips, if longer) gives
- * way to a new peer's Initial packet (pkt): a peer that starts a handshake
- * and stalls, or a spoofed Initial, cannot hold the listener until
- * --connect-timeout while the pinned peer waits.  Returns 1 when the
- * current handshake was dropped, 0 when the packet must wait.
+ * A listener serves one handshake at a time.  One whose peer has been
+ * silent for HANDSHAKE_YIELD (or four measured round trips, if longer)
+ * gives way to a new peer's Initial packet (pkt): a peer that starts a
+ * handshake and stalls, or a spoofed Initial, cannot hold the listener
+ * until --connect-timeout while the pinned peer waits; a slow but live
+ * handshake (a lossy path: its peer retransmits) is not cut short.
+ * Returns 1 when the current handshake was dropped, 0 when the packet
+ * must wait.
  */
 static int
 server_handshake_yields(struct ep *ep, const sockaddr_u *from,
@@ -1203,18 +1211,20 @@ server_handshake_yields(struct ep *ep, const sockaddr_u *from,
 	ngtcp2_conn_info ci;
 	ngtcp2_pkt_hd hd;
 	char who[QUIC_HOST_MAX + 8];
-	double age = progress_now() - ep->t_hs_start, limit = HANDSHAKE_YIELD;
+	double now = progress_now(), limit = HANDSHAKE_YIELD;
 
 	if (!ep->is_server || ep->handshake_done)
 		return 0;
 	ngtcp2_conn_get_conn_info(ep->conn, &ci);
-	if (4.0 * (double)ci.smoothed_rtt / 1e9 > limit)
+	if (ci.min_rtt != UINT64_MAX &&
+	    4.0 * (double)ci.smoothed_rtt / 1e9 > limit)
 		limit = 4.0 * (double)ci.smoothed_rtt / 1e9;
-	if (age < limit || ngtcp2_accept(&hd, pkt, len) != 0)
+	if (now - ep->t_last_rx < limit || ngtcp2_accept(&hd, pkt, len) != 0)
 		return 0;
 	addr_text(from, who, sizeof(who));
-	ep_fail(ep, EXIT_FAIL, "unfinished after %.1f s, and %s is waiting",
-	    age, who);
+	ep_fail(ep, EXIT_FAIL, "silent for %.1f s, %.1f s into the "
+	    "handshake, and %s is waiting", now - ep->t_last_rx,
+	    now - ep->t_hs_start, who);
 	/* Tell the stalled peer, should it wake up: it fails at once. */
 	ngtcp2_ccerr_set_transport_error(&ep->ccerr,
 	    NGTCP2_CONNECTION_REFUSED, (const uint8_t *)HANDSHAKE_YIELD_REASON,
@@ -1252,13 +1262,15 @@ read_packets(struct ep *ep)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			if (errno == ECONNREFUSED) {
+			if (errno == ECONNREFUSED || (!ep->handshake_done &&
+			    (errno == EHOSTUNREACH || errno == ENETUNREACH))) {
 				/*
 				 * The kernel reports the ICMP error before
 				 * the datagrams still queued, such as the
-				 * peer's CONNECTION_CLOSE: read on.
+				 * peer's CONNECTION_CLOSE: read on.  Before
+				 * the handshake, the next address may do.
 				 */
-				ep->peer_gone = 1;
+				ep->peer_gone = errno;
 				continue;
 			}
 			ep_fail(ep, EXIT_FAIL, "receive: %s", strerror(errno));
@@ -1327,7 +1339,7 @@ server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 	ep->handshake_done = 0;
 	ep->pin_mismatch = 0;
 	ep->got_pin[0] = '\0';
-	ep->t_hs_start = progress_now();
+	ep->t_hs_start = ep->t_last_rx = progress_now();
 	if (tls_new(ep) != 0)
 		return -1;
 	rc = ngtcp2_conn_server_new(&ep->conn, &hd.scid, &scid, &path,
@@ -1799,9 +1811,12 @@ ep_loop(struct ep *ep)
 			if (ep->handshake_done)
 				ep_fail(ep, EXIT_FAIL, "peer %s is gone "
 				    "(connection refused)", ep->peer_text);
-			else
+			else if (ep->peer_gone == ECONNREFUSED)
 				ep_fail(ep, EXIT_FAIL, "%s: connection refused "
 				    "(nothing listening?)", ep->peer_text);
+			else
+				ep_fail(ep, EXIT_FAIL, "%s: %s", ep->peer_text,
+				    strerror(ep->peer_gone));
 		}
 		if (ep->failed || ep->done) {
 			if (ep->is_server && !ep->handshake_done &&

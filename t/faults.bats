@@ -333,17 +333,20 @@ fault_nonblock() {
 	done
 }
 
-# frames_held DIR J IN IN_CHUNK OUT_CHUNK: the first 40 chunks of IN (an
-# entropy stream of -b 1024) and 500 bytes of the 41st wait in a pipe for
-# aescbc DIR --frames -j J, which reads at most 512 bytes at a time, so
-# the pipe still holds bytes each time it looks.  The 40 whole chunks must
-# go out while the rest of the 41st never comes.
+# frames_held DIR J IN IN_CHUNK OUT_CHUNK [N]: the first N (default 40)
+# chunks of IN (an entropy stream with chunks of IN_CHUNK bytes, prefix
+# included) and 10 bytes of the next go through a pipe to aescbc DIR
+# --frames -j J, which reads at most 512 bytes at a time, so the pipe
+# still holds bytes each time it looks.  The N whole chunks must go out
+# (OUT_CHUNK bytes each) while the rest of the next never comes.
 frames_held() {
-	local pid i st=0 want=$((1044 + 40 * $5))
-	case_start "$1-j$2"
+	local pid i st=0 n=${6:-40}
+	local want=$((1044 + n * $5))
+	case_start "$1-j$2-$n"
 	mkfifo "$T/$MARK.in"
 	exec 7<>"$T/$MARK.in"
-	head -c $((1044 + 40 * $4 + 500)) "$3" >&7
+	head -c $((1044 + n * $4 + 10)) "$3" >&7 &
+	PIDS+=($!)
 	env LD_PRELOAD="$SHIM" FAULT_READ_MAX=512 aescbc-"$1" --frames -j "$2" \
 	    -k "$D/key" -i "$D/iv" "$T/$MARK.in" >"$T/stdout" 2>"$T/err" 7>&- &
 	pid=$!
@@ -364,10 +367,16 @@ frames_held() {
 	need_shim
 	head -c 100000 "$D/raw" | entropy-frame -b 1024 -s 100000 >"$T/small.es"
 	aescbc-enc --frames -k "$D/key" -i "$D/iv" "$T/small.es" >"$T/small.enc"
-	cp "$T/small.es" "$T/small.enc" "$D/"
+	# 16-byte chunks: 4096 fill a batch, handed to a worker (-j 2) just
+	# as the input pauses.
+	head -c 100000 "$D/raw" | entropy-frame -b 16 -c 32 -s 100000 >"$T/tiny.es"
+	aescbc-enc --frames -k "$D/key" -i "$D/iv" "$T/tiny.es" >"$T/tiny.enc"
+	cp "$T/small.es" "$T/small.enc" "$T/tiny.es" "$T/tiny.enc" "$D/"
 	for j in 1 2; do
 		frames_held enc "$j" "$D/small.es" 1028 1044
 		frames_held dec "$j" "$D/small.enc" 1044 1028
+		frames_held enc "$j" "$D/tiny.es" 20 36 4096
+		frames_held dec "$j" "$D/tiny.enc" 36 20 4096
 	done
 }
 
