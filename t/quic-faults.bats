@@ -87,7 +87,7 @@ start_feed() {
 wait_growing() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ -n "$(find -L /proc/"$1"/fd -type f -size +100k 2>/dev/null)" ] && return 0
+		output_grown "$1" && return 0
 		sleep 0.1
 	done
 	echo "no output of process $1 growing past 100 kB" >&2

@@ -246,7 +246,7 @@ teardown() {
 	local i
 	# Until the temporary file (perhaps unnamed: O_TMPFILE) has grown.
 	for ((i = 0; i < 100; i++)); do
-		[ -n "$(find -L /proc/"$r_pid"/fd -type f -size +100k 2>/dev/null)" ] && break
+		output_grown "$r_pid" && break
 		sleep 0.1
 	done
 	# Braces: bash reports the killed job on the stderr of the wait.

@@ -42,3 +42,17 @@ wait_exit() {
 	wait "$pid" || rc=$?
 	printf -v "${1}_rc" '%s' "$rc"
 }
+
+# output_grown PID: true once PID holds open a regular file under $T (its
+# -o temporary file, perhaps unnamed: O_TMPFILE) of more than 100 kB.
+# Only files under $T count: under make check VALGRIND=1, valgrind's own
+# descriptors (the program's binary) are large files too.
+output_grown() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[[ $(readlink "$f" 2>/dev/null) == "$T"/* ]] && [ -f "$f" ] &&
+		    [ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt 100000 ] &&
+		    return 0
+	done
+	return 1
+}
