@@ -676,6 +676,25 @@ conn_free(struct ep *ep)
 	}
 }
 
+/*
+ * Forgets a handshake that failed: its connection and its error, so that
+ * the next one (another peer, another address) starts clean.
+ */
+static void
+attempt_forget(struct ep *ep)
+{
+	conn_free(ep);
+	ep->failed = 0;
+	ep->close_pending = 0;
+	ep->peer_gone = 0;
+	ep->txlen = 0;
+	ngtcp2_ccerr_default(&ep->ccerr);
+	if (ep->e != NULL) {
+		ep->e->status = 0;
+		ep->e->msg[0] = '\0';
+	}
+}
+
 /* ---- sockets --------------------------------------------------------- */
 
 static void
@@ -1368,16 +1387,7 @@ server_reset(struct ep *ep)
 	    ep->e != NULL ? ep->e->msg : "handshake failed");
 	if (ep->close_pending)
 		send_close(ep);
-	conn_free(ep);
-	ep->failed = 0;
-	ep->close_pending = 0;
-	ep->peer_gone = 0;
-	ep->txlen = 0;
-	ngtcp2_ccerr_default(&ep->ccerr);
-	if (ep->e != NULL) {
-		ep->e->status = 0;
-		ep->e->msg[0] = '\0';
-	}
+	attempt_forget(ep);
 }
 
 static int
@@ -1543,20 +1553,11 @@ client_try_next(const struct ep *ep)
 static void
 client_reset(struct ep *ep)
 {
-	conn_free(ep);
+	attempt_forget(ep);
 	if (ep->fd >= 0)
 		close(ep->fd);
 	ep->fd = -1;
 	ep->connected = 0;
-	ep->failed = 0;
-	ep->close_pending = 0;
-	ep->peer_gone = 0;
-	ep->txlen = 0;
-	ngtcp2_ccerr_default(&ep->ccerr);
-	if (ep->e != NULL) {
-		ep->e->status = 0;
-		ep->e->msg[0] = '\0';
-	}
 }
 
 static int

