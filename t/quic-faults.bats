@@ -236,17 +236,20 @@ vanish() {
 	# with ephemeral ones.  The listener takes one handshake at a time,
 	# so the others retransmit their Initial: well inside
 	# --connect-timeout.
-	for ((b = 0; b < 10; b++)); do
+	# Under make check VALGRIND=1 a handshake takes seconds: 2 batches.
+	local batches=10
+	[ "${VALGRIND:-0}" = 1 ] && batches=2
+	for ((b = 0; b < batches; b++)); do
 		local pids=()
 		for ((k = 0; k < 10; k++)); do
 			if ((k % 2)); then
 				ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \
-				    --connect-timeout 300 \
+				    --connect-timeout 300 --idle-timeout 300 \
 				    --identity "$T/stranger$((k / 2 + 1)).pem" /dev/null \
 				    2>"$T/st$b.$k.err" 3>&- &
 			else
 				ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \
-				    --connect-timeout 300 \
+				    --connect-timeout 300 --idle-timeout 300 \
 				    /dev/null 2>"$T/st$b.$k.err" 3>&- &
 			fi
 			pids+=($!)
@@ -256,13 +259,16 @@ vanish() {
 			local rc=0
 			wait "$k" || rc=$?
 			# 1: a stranger too slow to answer (valgrind) whose
-			# handshake gave way to the next one; checked below.
+			# handshake gave way to the next one; it may miss the
+			# close the listener sent and time out.  Checked below:
+			# the listener's log accounts for every stranger.
 			[ "$rc" -eq 4 ] || [ "$rc" -eq 1 ]
 		done
 	done
 	# Every stranger refused for its certificate, or cut short.
-	run bash -c "cat '$T'/st*.err | grep -Ec '^rcp-quic-send: (peer refused our certificate \(TLS alert 42\)|peer closed the connection: transport error 0x2: handshake too slow)'"
-	assert_output 100
+	cat "$T"/st*.err | sort | uniq -c >&2 || true
+	run bash -c "cat '$T'/st*.err | grep -Ec '^rcp-quic-send: (peer refused our certificate \(TLS alert 42\)|peer closed the connection: transport error 0x2: handshake too slow|handshake with [0-9.:]+ timed out)$'"
+	assert_output $((batches * 10))
 	kill -0 "$r_pid"
 	[ ! -e "$T/out" ]
 	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" "$T/in" 3>&-
@@ -270,7 +276,8 @@ vanish() {
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
 	run grep -Ec "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")|still listening: silent for" "$T/r.err"
-	assert_output 100
+	grep -v "fingerprint mismatch" "$T/r.err" >&2 || true
+	assert_output $((batches * 10))
 	cmp "$T/in" "$T/out"
 }
 
