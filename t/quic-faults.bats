@@ -235,10 +235,11 @@ vanish() {
 	# 10 batches of 10 at once: half with identities of their own, half
 	# with ephemeral ones.  The listener takes one handshake at a time,
 	# so the others retransmit their Initial: well inside
-	# --connect-timeout.
-	# Under make check VALGRIND=1 a handshake takes seconds: 2 batches.
-	local batches=10
-	[ "${VALGRIND:-0}" = 1 ] && batches=2
+	# --connect-timeout.  Under make check VALGRIND=1 a handshake takes
+	# seconds: 2 batches, and a stranger may be cut short (its silence
+	# makes its handshake give way) or starve behind the others.
+	local batches=10 slow=0 refused
+	[ "${VALGRIND:-0}" = 1 ] && batches=2 slow=1
 	for ((b = 0; b < batches; b++)); do
 		local pids=()
 		for ((k = 0; k < 10; k++)); do
@@ -258,26 +259,22 @@ vanish() {
 		for k in "${pids[@]}"; do
 			local rc=0
 			wait "$k" || rc=$?
-			# 1: a stranger too slow to answer (valgrind) whose
-			# handshake gave way to the next one; it may miss the
-			# close the listener sent and time out.  Checked below:
-			# the listener's log accounts for every stranger.
-			[ "$rc" -eq 4 ] || [ "$rc" -eq 1 ]
+			[ "$rc" -eq 4 ] || { [ "$slow" = 1 ] && [ "$rc" -eq 1 ]; }
 		done
 	done
-	# Every stranger refused for its certificate, or cut short.
 	cat "$T"/st*.err | sort | uniq -c >&2 || true
-	run bash -c "cat '$T'/st*.err | grep -Ec '^rcp-quic-send: (peer refused our certificate \(TLS alert 42\)|peer closed the connection: transport error 0x2: handshake too slow|handshake with [0-9.:]+ timed out)$'"
-	assert_output $((batches * 10))
+	refused=$(cat "$T"/st*.err | grep -c '^rcp-quic-send: peer refused our certificate (TLS alert 42)$' || true)
+	[ "$slow" = 1 ] || [ "$refused" -eq 100 ]
+	[ "$refused" -ge 1 ]
 	kill -0 "$r_pid"
 	[ ! -e "$T/out" ]
 	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" "$T/in" 3>&-
 	assert_success
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
-	run grep -Ec "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")|still listening: silent for" "$T/r.err"
-	grep -v "fingerprint mismatch" "$T/r.err" >&2 || true
-	assert_output $((batches * 10))
+	# Each refusal, as the listener saw it.
+	run grep -c "client certificate fingerprint mismatch: expected $(cat "$T/good.pin")" "$T/r.err"
+	assert_output "$refused"
 	cmp "$T/in" "$T/out"
 }
 
