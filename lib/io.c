@@ -11,23 +11,22 @@
 #include "io.h"
 
 /*
- * After EAGAIN: the descriptor was inherited in non-blocking mode (its
- * O_NONBLOCK is shared with other processes, so it is left alone).
- * Waits until fd is ready for events.  Returns 0, or -1 with errno set
- * (EINTR included: the caller decides whether to go on).
+ * After a failed read or write on fd: whether to try again.  EINTR, yes.
+ * EAGAIN means the descriptor was inherited in non-blocking mode (its
+ * O_NONBLOCK is shared with other processes, so it is left alone): wait
+ * in poll(2) until fd is ready for events, then yes.  Anything else is
+ * the caller's error, errno intact.
  */
 static int
-io_wait(int fd, short events)
+io_retry(int fd, short events)
 {
 	struct pollfd pfd = { fd, events, 0 };
 
-	return poll(&pfd, 1, -1) < 0 ? -1 : 0;
-}
-
-static int
-io_again(void)
-{
-	return errno == EAGAIN || errno == EWOULDBLOCK;
+	if (errno == EINTR)
+		return 1;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return 0;
+	return poll(&pfd, 1, -1) >= 0 || errno == EINTR;
 }
 
 ssize_t
@@ -39,10 +38,7 @@ io_read_full(int fd, void *buf, size_t n, size_t *before_error)
 	while (got < n) {
 		ssize_t r = read(fd, p + got, n - got);
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (io_again() && (io_wait(fd, POLLIN) == 0 ||
-			    errno == EINTR))
+			if (io_retry(fd, POLLIN))
 				continue;
 			if (before_error != NULL)
 				*before_error = got;
@@ -59,11 +55,9 @@ ssize_t
 io_read_some(int fd, void *buf, size_t n)
 {
 	for (;;) {
-		ssize_t r = io_read_ready(fd, buf, n);
-		if (r >= 0 || !io_again())
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0 || !io_retry(fd, POLLIN))
 			return r;
-		if (io_wait(fd, POLLIN) != 0 && errno != EINTR)
-			return -1;
 	}
 }
 
@@ -80,22 +74,7 @@ io_read_ready(int fd, void *buf, size_t n)
 int
 io_write_full(int fd, const void *buf, size_t n)
 {
-	const unsigned char *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (io_again() && (io_wait(fd, POLLOUT) == 0 ||
-			    errno == EINTR))
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return io_write_full_or_stop(fd, buf, n, NULL);
 }
 
 /* io_write_nowait's *mode. */
@@ -144,11 +123,8 @@ io_write_full_or_stop(int fd, const void *buf, size_t n,
 		}
 		w = write(fd, p, n);
 		if (w < 0) {
-			if (errno == EINTR)
+			if (io_retry(fd, POLLOUT))
 				continue;	/* *stop is checked above */
-			if (io_again() && (io_wait(fd, POLLOUT) == 0 ||
-			    errno == EINTR))
-				continue;
 			return -1;
 		}
 		p += w;
@@ -166,10 +142,7 @@ io_writev_full(int fd, struct iovec *iov, int iovcnt)
 		size_t left;
 
 		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (io_again() && (io_wait(fd, POLLOUT) == 0 ||
-			    errno == EINTR))
+			if (io_retry(fd, POLLOUT))
 				continue;
 			return -1;
 		}
