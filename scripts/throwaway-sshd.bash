@@ -37,6 +37,19 @@ sshd_config_text() {
 	EOF
 }
 
+# sshd_user_home DIR AUTHORIZED_KEYS: HOME becomes DIR, with no agent
+# and a user key made for the test in DIR/.ssh, authorized in
+# AUTHORIZED_KEYS: the real ~/.ssh is never read or written.
+sshd_user_home() {
+	HOME="$1"
+	export HOME
+	unset SSH_AUTH_SOCK SSH_AGENT_PID
+	mkdir -p "$HOME/.ssh"
+	chmod 700 "$HOME/.ssh"
+	ssh-keygen -q -t ed25519 -N '' -C rcp-test-user -f "$HOME/.ssh/id_ed25519"
+	cp "$HOME/.ssh/id_ed25519.pub" "$2"
+}
+
 sshd_start() {
 	local base="${1:-$BATS_FILE_TMPDIR}" try port pid i
 	SSHD_DIR="$base/sshd"
@@ -46,13 +59,7 @@ sshd_start() {
 	SSHD_HOSTKEY="$SSHD_DIR/host_key.pub"
 	export SSHD_HOSTKEY
 
-	HOME="$base/home"
-	export HOME
-	unset SSH_AUTH_SOCK SSH_AGENT_PID
-	mkdir -p "$HOME/.ssh"
-	chmod 700 "$HOME/.ssh"
-	ssh-keygen -q -t ed25519 -N '' -C rcp-test-user -f "$HOME/.ssh/id_ed25519"
-	cp "$HOME/.ssh/id_ed25519.pub" "$SSHD_DIR/authorized_keys"
+	sshd_user_home "$base/home" "$SSHD_DIR/authorized_keys"
 
 	for try in $(seq 1 30); do
 		port=$((20000 + (RANDOM * 7 + try) % 30000))

@@ -98,17 +98,6 @@ filter() {
 	CMD="$CMD '$T/$MARK.in'"
 }
 
-# wait_gone PATTERN: true once no process matches, within 5 seconds.
-wait_gone() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		pgrep -f "$1" >/dev/null || return 0
-		sleep 0.1
-	done
-	pgrep -af "$1" >&2
-	return 1
-}
-
 # assert_clean: no -o file published, no temporary file beside it, and no
 # process of this case left.
 assert_clean() {
@@ -130,16 +119,12 @@ assert_prefix() {
 # grown past 64 KiB: FILE, or for an -o run, a regular file under $T that
 # PID holds open (its temporary file, which may have no name).
 wait_output() {
-	local i f
+	local i
 	for ((i = 0; i < 100; i++)); do
 		if [ -n "$2" ] && [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -gt 65536 ]; then
 			return 0
 		fi
-		for f in /proc/"$1"/fd/*; do
-			[[ $(readlink "$f" 2>/dev/null) == "$T"/* ]] && [ -f "$f" ] &&
-			    [ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt 65536 ] &&
-			    return 0
-		done
+		output_grown "$1" 65536 && return 0
 		sleep 0.1
 	done
 	fail "no output from $1 within 10 s"

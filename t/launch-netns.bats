@@ -126,13 +126,7 @@ setup_file() {
 	NET_DIR="$BATS_FILE_TMPDIR/net"
 	export NET_DIR
 	mkdir -p "$NET_DIR" /run/sshd
-	HOME="$BATS_FILE_TMPDIR/home"
-	export HOME
-	unset SSH_AUTH_SOCK SSH_AGENT_PID
-	mkdir -p "$HOME/.ssh"
-	chmod 700 "$HOME/.ssh"
-	ssh-keygen -q -t ed25519 -N '' -C rcp-test-user -f "$HOME/.ssh/id_ed25519"
-	cp "$HOME/.ssh/id_ed25519.pub" "$NET_DIR/authorized_keys"
+	sshd_user_home "$BATS_FILE_TMPDIR/home" "$NET_DIR/authorized_keys"
 	: >"$HOME/.ssh/known_hosts"
 	cat >"$HOME/.ssh/config" <<-EOF
 	Host hosta

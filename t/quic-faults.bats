@@ -27,18 +27,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	{
-		for p in "${PIDS[@]}"; do
-			kill -CONT "$p"
-			kill -9 "$p" && wait "$p"
-		done
-	} 2>/dev/null || true
-	if [ -n "$NETNS" ]; then
-		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-		ip netns delete "$NETNS" 2>/dev/null || true
-		rm -rf "/etc/netns/$NETNS"
-	fi
+	quic_teardown
 }
 
 # ns CMD...: CMD inside this test's namespace, in the foreground.  bg is

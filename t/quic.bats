@@ -13,16 +13,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	{
-		for p in "${PIDS[@]}"; do
-			kill -9 "$p" && wait "$p"
-		done
-	} 2>/dev/null || true
-	if [ -n "$NETNS" ]; then
-		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-		ip netns delete "$NETNS" 2>/dev/null || true
-	fi
+	quic_teardown
 }
 
 @test "-h and -V on both programs" {

@@ -1,6 +1,6 @@
 # Shared by t/quic.bats and t/quic-faults.bats: background programs with a
 # ready line on fd 3, and bounded waits for them.  The caller's setup()
-# sets PIDS=() and its teardown() kills what is left in it.
+# sets PIDS=() and its teardown() calls quic_teardown.
 
 # bg NAME CMD...: runs CMD in the background, fd 3 (the ready line) to
 # $T/NAME.ready, stderr to $T/NAME.err; its pid goes into NAME_pid.
@@ -43,16 +43,19 @@ wait_exit() {
 	printf -v "${1}_rc" '%s' "$rc"
 }
 
-# output_grown PID: true once PID holds open a regular file under $T (its
-# -o temporary file, perhaps unnamed: O_TMPFILE) of more than 100 kB.
-# Only files under $T count: under make check VALGRIND=1, valgrind's own
-# descriptors (the program's binary) are large files too.
-output_grown() {
-	local f
-	for f in /proc/"$1"/fd/*; do
-		[[ $(readlink "$f" 2>/dev/null) == "$T"/* ]] && [ -f "$f" ] &&
-		    [ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt 100000 ] &&
-		    return 0
-	done
-	return 1
+# quic_teardown: kills what a test left (stopped ones too) and its
+# network namespace, if it made one.
+quic_teardown() {
+	local p
+	{
+		for p in "${PIDS[@]}"; do
+			kill -CONT "$p"
+			kill -9 "$p" && wait "$p"
+		done
+	} 2>/dev/null || true
+	if [ -n "${NETNS:-}" ]; then
+		ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns delete "$NETNS" 2>/dev/null || true
+		rm -rf "/etc/netns/$NETNS"
+	fi
 }

@@ -63,6 +63,21 @@ wait_gone() {
 	return 1
 }
 
+# output_grown PID [BYTES]: true once PID holds open a regular file under
+# $T (an -o temporary file, perhaps unnamed: O_TMPFILE) of more than BYTES
+# (default 100 kB).  Only files under $T count: under make check
+# VALGRIND=1, valgrind's own descriptors (the program's binary) are large
+# files too.
+output_grown() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[[ $(readlink "$f" 2>/dev/null) == "$T"/* ]] && [ -f "$f" ] &&
+		    [ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt "${2:-100000}" ] &&
+		    return 0
+	done
+	return 1
+}
+
 # wait_seen PATTERN: true once a process matches (within 10 s).
 wait_seen() {
 	local i
