@@ -24,11 +24,15 @@ ALL_CFLAGS += $(SANFLAGS)
 ALL_LDFLAGS += $(SANFLAGS)
 endif
 
-# One pkg-config call per dependency, each only where it is used.
+# One pkg-config call per dependency, each only where it is used, each
+# with a fallback for a machine without pkg-config (Debian's headers need
+# no -I).  These are read when make starts: targets that install packages
+# first (check, demo, ...) build in a second make, which sees them.
 CRYPTO_CFLAGS := $(shell pkg-config --cflags libcrypto 2>/dev/null)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 QUIC_CFLAGS := $(shell pkg-config --cflags libngtcp2 libngtcp2_crypto_gnutls gnutls 2>/dev/null)
-QUIC_LIBS := $(shell pkg-config --libs libngtcp2 libngtcp2_crypto_gnutls gnutls 2>/dev/null)
+QUIC_LIBS := $(shell pkg-config --libs libngtcp2 libngtcp2_crypto_gnutls gnutls 2>/dev/null || \
+	echo -lngtcp2_crypto_gnutls -lngtcp2 -lgnutls)
 SSH_CFLAGS := $(shell pkg-config --cflags libssh 2>/dev/null)
 SSH_LIBS := $(shell pkg-config --libs libssh 2>/dev/null || echo -lssh)
 ALL_CPPFLAGS += $(CRYPTO_CFLAGS) $(QUIC_CFLAGS) $(SSH_CFLAGS)
@@ -112,14 +116,33 @@ $(FAULT_SHIM): t/fault/fault_inject.c
 
 # BATS_ARGS lets one run a subset: make check BATS_ARGS=t/frame.bats
 BATS_ARGS ?= t/
-# Installs what is missing first (a quick no-op when all is present), so
-# that `make check` alone works on a fresh machine.
-# VALGRIND=1 runs every program the tests start under valgrind.
-check: deps all $(FAULT_SHIM)
-	LANG=C VALGRIND=$(VALGRIND) bats $(BATS_ARGS)
+# Test files run side by side (GNU parallel): most tests wait on peers and
+# timers, not on the CPU.  BATS_JOBS=1 runs them one after another.
+BATS_JOBS ?= 4
+BATS = LANG=C VALGRIND=$(VALGRIND) bats --jobs $(BATS_JOBS)
+# check, check-slow and demo install what is missing first (a quick no-op
+# when all is present), then build in a second make that sees the
+# pkg-config flags of what was just installed: each works alone, first,
+# on a fresh machine.  VALGRIND=1 runs every program the tests start
+# under valgrind.
+check: deps
+	@$(MAKE) --no-print-directory all $(FAULT_SHIM)
+	$(BATS) $(BATS_ARGS)
 
-demo: deps all
+# The stress cases (tests named "slow: ..."), which make check skips.
+check-slow: deps
+	@$(MAKE) --no-print-directory all $(FAULT_SHIM)
+	RCP_CHECK_SLOW=1 $(BATS) --filter '^slow: ' $(BATS_ARGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@bash demo/demo.sh
+
+# A fresh minimal Debian (FRESH_SUITE=bookworm or trixie) in a chroot
+# runs the README's two commands, as a newcomer would.  Needs root.
+FRESH_SUITE ?= bookworm
+fresh-machine:
+	@bash scripts/fresh-machine.sh $(FRESH_SUITE)
 
 lint-man:
 	mandoc -T lint -W warning $(MANS)
@@ -138,4 +161,5 @@ install: all
 clean:
 	rm -rf bin build
 
-.PHONY: all deps fuzz check demo lint-man bench install clean
+.PHONY: all deps fuzz check check-slow demo fresh-machine lint-man bench \
+	install clean

@@ -184,7 +184,7 @@ reject() {
 
 @test "-o: SIGTERM mid-stream leaves no temporary file" {
 	mkfifo "$T/fifo"
-	{ small_stream_hex | unhex | head -c 40; sleep 30; } >"$T/fifo" &
+	{ small_stream_hex | unhex | head -c 40; exec sleep 30; } >"$T/fifo" 3>&- &
 	feeder=$!
 	entropy-unframe -o "$T/out" "$T/fifo" &
 	pid=$!
