@@ -32,6 +32,8 @@ esac
 # Stage 2, inside a private mount namespace: see the end of the file.
 if [ "${FRESH_STAGE:-}" = inside ]; then
 	root=$FRESH_ROOT
+	# The root a mount point, as on a real machine: `ip netns` remounts /.
+	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount -t sysfs sysfs "$root/sys"
 	mount --bind /dev "$root/dev"

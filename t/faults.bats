@@ -22,7 +22,7 @@ STDOUT_FILTERS="frame unframe enc dec encf1 encf2 decf1 decf2"
 
 setup_file() {
 	local d="$BATS_FILE_TMPDIR"
-	head -c 8388608 /dev/urandom >"$d/raw"		# 8 MiB
+	random_file "$d/raw" 8388608		# 8 MiB
 	aescbc-keygen --format hex "$d/key" "$d/iv" >/dev/null
 	entropy-frame "$d/raw" >"$d/plain.es"
 	aescbc-enc -k "$d/key" -i "$d/iv" "$d/raw" >"$d/raw.ct"

@@ -143,7 +143,7 @@ setup_file() {
 	netns_sshd "$NS_B" 10.98.2.2 hostb
 
 	BIG="$BATS_FILE_TMPDIR/big"
-	head -c 20000000 /dev/urandom >"$BIG"	# 20 MB
+	random_file "$BIG" 20000000	# 20 MB
 	export BIG
 }
 

@@ -9,7 +9,7 @@ load ../scripts/throwaway-sshd
 setup_file() {
 	sshd_start "$BATS_FILE_TMPDIR"
 	BIG="$BATS_FILE_TMPDIR/big"
-	head -c 33554432 /dev/urandom >"$BIG"	# 32 MiB
+	random_file "$BIG" 33554432	# 32 MiB
 	export BIG
 }
 

@@ -66,7 +66,7 @@ wait_pipe_write() {
 # open (the sender is mid-transfer for as long as the test needs).
 start_feed() {
 	mkfifo "$T/$1"
-	{ head -c "$2" /dev/urandom; exec sleep 60; } >"$T/$1" 3>&- &
+	{ random_stream "$2" "$1"; exec sleep 60; } >"$T/$1" 3>&- &
 	PIDS+=($!)
 }
 

@@ -232,7 +232,7 @@ teardown() {
 	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 3 -o "$T/out"
 	wait_ready r
 	bg s rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/fifo"
-	{ head -c 1000000 /dev/urandom; exec sleep 20; } >"$T/fifo" 3>&- &
+	{ random_stream 1000000 fifo; exec sleep 20; } >"$T/fifo" 3>&- &
 	PIDS+=($!)
 	local i
 	# Until the temporary file (perhaps unnamed: O_TMPFILE) has grown.

@@ -30,7 +30,7 @@ readme_blocks() {
 
 @test "every sh block of README.md runs and succeeds" {
 	cd "$T"
-	head -c 1000000 /dev/urandom >dump.rdb
+	random_file dump.rdb 1000000
 	n=0
 	block=
 	while IFS= read -r line; do
@@ -55,7 +55,7 @@ readme_blocks() {
 
 @test "the documented messages are the programs' own" {
 	cd "$T"
-	head -c 1000000 /dev/urandom >dump.rdb
+	random_file dump.rdb 1000000
 	entropy-frame dump.rdb >dump.entropy
 	run bash -c 'head -c 5000 dump.entropy | entropy-unframe -o partial.rdb'
 	assert_failure 3

@@ -36,9 +36,27 @@ setup_tmp() {
 	export T
 }
 
-# random_file PATH BYTES: reproducible pseudo-random content.
+# random_stream BYTES [NAME]: pseudo-random bytes on stdout, reproducible:
+# they follow from a seed, NAME and BYTES alone (AES-128-CTR keystream).
+# The seed is RCP_TEST_SEED, or one drawn for the test (or the file, when
+# drawn in setup_file) and printed with a failing test's output, so that
+# RCP_TEST_SEED=N make check BATS_ARGS=t/FILE.bats replays the failure.
+random_stream() {
+	local key
+	if [ -z "${RCP_TEST_SEED:-}" ]; then
+		RCP_TEST_SEED=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+		export RCP_TEST_SEED
+		echo "# random data: RCP_TEST_SEED=$RCP_TEST_SEED" >&2
+	fi
+	key=$(printf '%s:%s:%s' "$RCP_TEST_SEED" "${2:-}" "$1" | sha256sum | cut -c1-32)
+	openssl enc -aes-128-ctr -nosalt -K "$key" -iv 0 </dev/zero 2>/dev/null |
+	    head -c "$1"
+}
+
+# random_file PATH BYTES: a file of random_stream's bytes, named by PATH's
+# last component.
 random_file() {
-	head -c "$2" /dev/urandom >"$1"
+	random_stream "$2" "${1##*/}" >"$1"
 }
 
 # hexdump_of FILE: one hex byte pair per line group, for diff -u.
