@@ -59,6 +59,12 @@ random_file() {
 	random_stream "$2" "${1##*/}" >"$1"
 }
 
+# slow_test: first line of a stress case, a test named "slow: ...": make
+# check skips it, make check-slow (RCP_CHECK_SLOW=1) runs it.
+slow_test() {
+	[ "${RCP_CHECK_SLOW:-0}" = 1 ] || skip "a stress case: make check-slow runs it"
+}
+
 # hexdump_of FILE: one hex byte pair per line group, for diff -u.
 hexdump_of() {
 	xxd -p "$1"
