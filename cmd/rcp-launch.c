@@ -166,16 +166,12 @@ run_plain(struct ssh_target *t, const char *command)
 	struct ssh_conn conn;
 	struct ssh_job job, *jobs[1] = { &job };
 	struct rcp_error e;
-	char *script;
 	int rc, status;
 
 	open_conn(&conn, t);
 	ssh_job_init(&job, &conn);
-	if ((script = ssh_job_wrap(command)) == NULL)
-		diag_die(SSH_EXIT_SSH, "out of memory");
-	if (ssh_job_start(&job, script, &e) != 0)
+	if (ssh_job_start(&job, command, &e) != 0)
 		diag_die_error(&e);
-	free(script);
 	io_grow_pipe(STDOUT_FILENO, SSH_JOB_IO_BUF);
 	rc = ssh_jobs_run(jobs, 1, &loop, &e);
 	if (rc < 0)
@@ -533,7 +529,7 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 {
 	struct ssh_remote_spec spec;
 	struct rcp_error e;
-	char *body, *script;
+	char *body;
 
 	memset(&spec, 0, sizeof(spec));
 	spec.kind = kind;
@@ -543,10 +539,8 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 	spec.port_range = l->port_range;
 	spec.connect_timeout = l->connect_timeout;
 	spec.progress = l->progress && kind == SSH_REMOTE_TO;
-	if ((body = ssh_remote_script(&spec)) == NULL ||
-	    (script = ssh_job_wrap(body)) == NULL)
+	if ((body = ssh_remote_script(&spec)) == NULL)
 		diag_die(SSH_EXIT_SSH, "out of memory");
-	free(body);
 
 	ssh_job_init(&s->job, &s->conn);
 	s->listens = kind != SSH_REMOTE_TO;
@@ -566,12 +560,12 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 		snprintf(s->prefix, sizeof(s->prefix), "%s: ", s->conn.host);
 		s->job.err_prefix = s->prefix;
 	}
-	if (ssh_job_start(&s->job, script, &e) != 0) {
-		free(script);
+	if (ssh_job_start(&s->job, body, &e) != 0) {
+		free(body);
 		fail(l, e.status, "%s", e.msg);
 		return;
 	}
-	free(script);
+	free(body);
 	s->started = 1;
 }
 

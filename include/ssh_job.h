@@ -4,14 +4,16 @@
  *
  * Every job runs on two session channels of the same connection:
  *
- *   main      the command, wrapped so that its login shell first reports
- *             its process group ("RCP_LAUNCH pgid N" on stderr; sshd
- *             makes each session's shell a session and group leader);
- *   watchdog  a shell that reads that group id, then one more line from
+ *   watchdog  opened first: a shell that makes a private directory
+ *             named by a per-job random token, then reads one line from
  *             its stdin.  "done" means the job ended normally; anything
  *             else, or EOF (our process died, the connection dropped and
  *             sshd closed the channel), makes it send SIGTERM to the
- *             group, then SIGKILL a second later.
+ *             command's group, then SIGKILL a second later;
+ *   main      the command, wrapped so that its login shell (sshd makes
+ *             it a session and group leader) records its group in that
+ *             directory before it runs anything, and runs nothing once
+ *             the watchdog has stopped watching.
  *
  * OpenSSH's sshd neither kills a non-pty command when its channel closes
  * nor (before 9.x for every request) honours "signal" requests, so the
@@ -38,6 +40,7 @@
 #define SSH_JOB_LINE_MAX 4096		/* longest stderr line held back */
 #define SSH_JOB_MARKER "RCP_LAUNCH "
 #define SSH_JOB_KILL_GRACE 4.0		/* seconds we wait after killing */
+#define SSH_JOB_GUARD_WAIT 5		/* seconds the command waits for it */
 
 struct ssh_job;
 
@@ -73,8 +76,8 @@ struct ssh_job {
 	size_t line_len;
 	int at_line_start;
 
-	long pgid;		/* 0 until reported */
-	int pgid_sent, killed;
+	char token[33];		/* names the remote rendezvous directory */
+	int killed;
 
 	/* how it ended */
 	int closed;
@@ -85,20 +88,15 @@ struct ssh_job {
 };
 
 /*
- * Opens the watchdog and main channels on c and starts script (already
- * wrapped by ssh_job_wrap) on the main one.  The job's fds and control
- * settings must be filled in by the caller beforehand (ssh_job_init
- * gives plain-mode defaults).  Returns 0, or -1 with SSH_EXIT_SSH.
+ * Opens the watchdog and main channels on c and runs body (a shell
+ * script) on the main one, behind the guard described above.  The job's
+ * fds and control settings must be filled in by the caller beforehand
+ * (ssh_job_init gives plain-mode defaults).  Returns 0, or -1 with
+ * SSH_EXIT_SSH.
  */
 void ssh_job_init(struct ssh_job *j, struct ssh_conn *c);
-int ssh_job_start(struct ssh_job *j, const char *script,
+int ssh_job_start(struct ssh_job *j, const char *body,
     struct rcp_error *e);
-
-/*
- * Returns the command string for the main channel: the pgid report,
- * a newline, then body.  Caller frees.  NULL on allocation failure.
- */
-char *ssh_job_wrap(const char *body);
 
 /*
  * Hooks for ssh_jobs_run: stop is polled after every wake-up (a signal

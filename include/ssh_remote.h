@@ -3,8 +3,8 @@
  * the shell scripts that put rcp-quic-send or rcp-quic-recv beside the
  * user's command, and the control lines those scripts send back.
  *
- * Every script is POSIX sh, run by the remote login shell after
- * ssh_job_wrap's group report.  The user's command runs in a subshell
+ * Every script is POSIX sh, run by the remote login shell behind
+ * ssh_job's guard (ssh_job_start).  The user's command runs in a subshell
  * of its own, so that "exit 7" ends only that subshell, and each half
  * of the pipeline reports how it ended on stderr:
  *
@@ -48,7 +48,7 @@ struct ssh_remote_spec {
 };
 
 /*
- * The script body (to be wrapped by ssh_job_wrap).  Caller frees.  NULL
+ * The script body (for ssh_job_start).  Caller frees.  NULL
  * on allocation failure.
  */
 char *ssh_remote_script(const struct ssh_remote_spec *s);

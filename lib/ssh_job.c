@@ -1,10 +1,13 @@
 /* ssh_job.c: a remote command, its stdio relay and its watchdog. */
+#define _GNU_SOURCE	/* vasprintf */
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -12,17 +15,49 @@
 #include "ssh_job.h"
 
 /*
- * The watchdog, run by the remote login shell (POSIX sh syntax).  The
- * first line is the group to guard; the second "done" disarms it.
+ * The watchdog, run first by its own remote login shell (POSIX sh).  It
+ * makes a private rendezvous directory named by the job's token; the
+ * command's wrapper (job_script) records its process group there and
+ * runs only if the watchdog has not yet closed the directory.  One line
+ * on stdin ends the watch: "done" disarms it; anything else, or EOF (we
+ * died, the connection dropped), kills the group.  "closed" is made
+ * before pg is read, and the wrapper checks it after writing pg, so
+ * either the watchdog sees the group or the command never starts.
  */
 static const char watchdog_script[] =
-    "read -r pg || exit 0\n"
+    "umask 077\n"
+    "rcp_d=\"${TMPDIR:-/tmp}/rcp-launch.%s\"\n"
+    "mkdir \"$rcp_d\" || exit 0\n"
     "read -r what\n"
-    "[ \"$what\" = done ] && exit 0\n"
-    "kill -s TERM -- -\"$pg\" 2>/dev/null\n"
-    "sleep 1\n"
-    "kill -s KILL -- -\"$pg\" 2>/dev/null\n"
+    "mkdir \"$rcp_d/closed\"\n"
+    "pg=\n"
+    "[ -f \"$rcp_d/pg\" ] && read -r pg <\"$rcp_d/pg\"\n"
+    "if [ \"$what\" != done ] && [ -n \"$pg\" ]; then\n"
+    "\tkill -s TERM -- -\"$pg\" 2>/dev/null\n"
+    "\tsleep 1\n"
+    "\tkill -s KILL -- -\"$pg\" 2>/dev/null\n"
+    "fi\n"
+    "rm -rf \"$rcp_d\"\n"
     "exit 0\n";
+
+/*
+ * The main channel's script: wait for the watchdog's directory (its
+ * channel was opened first, but its shell may lag), record our group
+ * (sshd makes each session's shell a session and group leader) by an
+ * atomic rename, and run body only if the watch is still open.
+ */
+static const char job_head[] =
+    "rcp_d=\"${TMPDIR:-/tmp}/rcp-launch.%s\" rcp_i=0\n"
+    "until [ -d \"$rcp_d\" ]; do\n"
+    "\trcp_i=$((rcp_i + 1))\n"
+    "\t[ \"$rcp_i\" -le %d ] || { echo \"rcp-launch: the remote watchdog "
+    "did not start in $rcp_d\" >&2; exit 255; }\n"
+    "\tsleep 0.1\n"
+    "done\n"
+    "{ [ -O \"$rcp_d\" ] && echo $$ >\"$rcp_d/pg.new\" &&\n"
+    "    mv -f \"$rcp_d/pg.new\" \"$rcp_d/pg\" && [ ! -d \"$rcp_d/closed\" ]; "
+    "} 2>/dev/null || exit 255\n"
+    "unset rcp_d rcp_i\n";
 
 static const struct {
 	const char *name;
@@ -36,17 +71,35 @@ static const struct {
 	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "SYS", SIGSYS },
 };
 
-char *
-ssh_job_wrap(const char *body)
+/* A fresh token names the job's rendezvous directory on the remote. */
+static int
+job_token(struct ssh_job *j)
 {
-	static const char head[] =
-	    "printf '" SSH_JOB_MARKER "pgid %s\\n' $$ >&2\n";
-	size_t n = sizeof(head) + strlen(body) + 2;
-	char *s = malloc(n);
+	unsigned char r[16];
+	size_t i;
 
-	if (s != NULL)
-		snprintf(s, n, "%s%s\n", head, body);
-	return s;
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(j->token + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+/* printf-style into a new string.  NULL on allocation failure. */
+static char *script_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static char *
+script_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
 }
 
 static void
@@ -83,7 +136,6 @@ ssh_job_init(struct ssh_job *j, struct ssh_conn *c)
 	j->in_fd = STDIN_FILENO;
 	j->out_fd = STDOUT_FILENO;
 	j->err_fd = STDERR_FILENO;
-	j->controls_pending = 1;	/* the pgid line */
 	j->at_line_start = 1;
 }
 
@@ -108,16 +160,34 @@ open_exec(struct ssh_job *j, const char *cmd, struct rcp_error *e)
 }
 
 int
-ssh_job_start(struct ssh_job *j, const char *script, struct rcp_error *e)
+ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 {
+	char *watch = NULL, *head = NULL, *script = NULL;
+	int rc = -1;
+
 	if ((j->inbuf = malloc(SSH_JOB_IO_BUF)) == NULL ||
 	    (j->outbuf = malloc(SSH_JOB_IO_BUF)) == NULL)
 		return error_set_errno(e, SSH_EXIT_SSH, "buffer");
-	/* The watchdog first, so the command never runs unguarded. */
-	if ((j->watch = open_exec(j, watchdog_script, e)) == NULL)
-		return -1;
-	if ((j->ch = open_exec(j, script, e)) == NULL)
-		return -1;
+	if (job_token(j) != 0)
+		return error_set_errno(e, SSH_EXIT_SSH, "getrandom");
+	if ((watch = script_printf(watchdog_script, j->token)) == NULL ||
+	    (head = script_printf(job_head, j->token,
+	    SSH_JOB_GUARD_WAIT * 10)) == NULL ||
+	    (script = script_printf("%s%s\n", head, body)) == NULL) {
+		error_set_errno(e, SSH_EXIT_SSH, "script");
+		goto out;
+	}
+	/* The watchdog first: the command waits for it, never unguarded. */
+	if ((j->watch = open_exec(j, watch, e)) == NULL ||
+	    (j->ch = open_exec(j, script, e)) == NULL)
+		goto out;
+	rc = 0;
+out:
+	free(watch);
+	free(head);
+	free(script);
+	if (rc != 0)
+		return rc;
 	ssh_callbacks_init(&j->cb);
 	j->cb.userdata = j;
 	j->cb.channel_exit_status_function = on_exit_status;
@@ -140,10 +210,7 @@ ssh_job_kill(struct ssh_job *j)
 	if (j->killed || j->closed)
 		return;
 	j->killed = 1;
-	/* Without the group id yet, the kill is sent when it arrives
-	 * (handle_control); ssh_jobs_run keeps reading until then. */
-	if (j->pgid_sent)
-		watchdog_say(j, "kill\n");
+	watchdog_say(j, "kill\n");
 }
 
 int
@@ -218,31 +285,6 @@ relay_err(struct ssh_job *j, const char *p, size_t n)
 	}
 }
 
-static void
-handle_control(struct ssh_job *j, const char *line)
-{
-	const char *arg;
-	char num[32];
-	long pg;
-	char *end;
-
-	if (strncmp(line, SSH_JOB_MARKER "pgid ", 16) == 0 && j->pgid == 0) {
-		arg = line + 16;
-		pg = strtol(arg, &end, 10);
-		if (end != arg && *end == '\0' && pg > 1) {
-			j->pgid = pg;
-			snprintf(num, sizeof(num), "%ld\n", pg);
-			watchdog_say(j, num);
-			j->pgid_sent = 1;
-			if (j->killed)	/* asked to stop before we knew */
-				watchdog_say(j, "kill\n");
-		}
-		return;
-	}
-	if (j->on_control != NULL)
-		j->on_control(j, line, j->control_arg);
-}
-
 /* One complete stderr line (terminator included, if any). */
 static void
 filter_line(struct ssh_job *j, char *line, size_t len)
@@ -267,7 +309,8 @@ filter_line(struct ssh_job *j, char *line, size_t len)
 		relay_err(j, "\n", 1);
 	}
 	j->controls_pending--;
-	handle_control(j, m);
+	if (j->on_control != NULL)
+		j->on_control(j, m, j->control_arg);
 }
 
 static void

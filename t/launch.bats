@@ -248,7 +248,7 @@ fingerprint() {
 	rcp-launch testhost "sh -c 'sleep 300; : $MARK' & sleep 301; : $MARK" \
 	    </dev/null >/dev/null 2>"$T/err" &
 	local pid=$!
-	wait_seen "RCP_LAUNCH.*$MARK"
+	wait_seen "rcp-launch\\.[0-9a-f]+.*$MARK"
 	kill -TERM "$pid"
 	local st=0
 	wait "$pid" || st=$?
@@ -259,7 +259,7 @@ fingerprint() {
 @test "SIGINT leaves no remote process behind" {
 	rcp-launch testhost "sleep 300; : $MARK" </dev/null >/dev/null &
 	local pid=$!
-	wait_seen "RCP_LAUNCH.*$MARK"
+	wait_seen "rcp-launch\\.[0-9a-f]+.*$MARK"
 	kill -INT "$pid"
 	local st=0
 	wait "$pid" || st=$?
@@ -270,9 +270,23 @@ fingerprint() {
 @test "a dropped connection (SIGKILL) leaves no remote process behind" {
 	rcp-launch testhost "sleep 300; : $MARK" </dev/null >/dev/null &
 	local pid=$!
-	wait_seen "RCP_LAUNCH.*$MARK"
+	wait_seen "rcp-launch\\.[0-9a-f]+.*$MARK"
 	kill -KILL "$pid"
 	wait "$pid" || true
+	wait_gone "$MARK"
+}
+
+@test "killed at any moment of its start, rcp-launch leaves no remote process" {
+	# Before the command has run, while its guard is being set up, and
+	# after: the command either never starts or is killed with it.
+	local d pid
+	for d in 0.05 0.1 0.15 0.2 0.25 0.3 0.4 0.6 1; do
+		rcp-launch testhost "sleep 300; : $MARK" </dev/null >/dev/null 2>&1 &
+		pid=$!
+		sleep "$d"
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+	done
 	wait_gone "$MARK"
 }
 
