@@ -17,12 +17,15 @@
 /*
  * The watchdog, run first by its own remote login shell (POSIX sh).  It
  * makes a private rendezvous directory named by the job's token; the
- * command's wrapper (job_script) records its process group there and
+ * command's wrapper (job_head) records its process group there and
  * runs only if the watchdog has not yet closed the directory.  One line
  * on stdin ends the watch: "done" disarms it; anything else, or EOF (we
  * died, the connection dropped), kills the group.  "closed" is made
  * before pg is read, and the wrapper checks it after writing pg, so
- * either the watchdog sees the group or the command never starts.
+ * either the watchdog sees the group or the command never starts.  A
+ * wrapper still starting (waiting for the directory) is given as long
+ * to show up as it waits, so that it finds "closed" and gives up at
+ * once rather than at the end of its wait.
  */
 static const char watchdog_script[] =
     "umask 077\n"
@@ -30,6 +33,12 @@ static const char watchdog_script[] =
     "mkdir \"$rcp_d\" || exit 0\n"
     "read -r what\n"
     "mkdir \"$rcp_d/closed\"\n"
+    "rcp_i=0\n"
+    "while [ \"$what\" != done ] && [ ! -f \"$rcp_d/pg\" ] &&\n"
+    "    [ \"$rcp_i\" -lt %d ]; do\n"
+    "\trcp_i=$((rcp_i + 1))\n"
+    "\tsleep 0.1\n"
+    "done\n"
     "pg=\n"
     "[ -f \"$rcp_d/pg\" ] && read -r pg <\"$rcp_d/pg\"\n"
     "if [ \"$what\" != done ] && [ -n \"$pg\" ]; then\n"
@@ -170,7 +179,8 @@ ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 		return error_set_errno(e, SSH_EXIT_SSH, "buffer");
 	if (job_token(j) != 0)
 		return error_set_errno(e, SSH_EXIT_SSH, "getrandom");
-	if ((watch = script_printf(watchdog_script, j->token)) == NULL ||
+	if ((watch = script_printf(watchdog_script, j->token,
+	    SSH_JOB_GUARD_WAIT * 10)) == NULL ||
 	    (head = script_printf(job_head, j->token,
 	    SSH_JOB_GUARD_WAIT * 10)) == NULL ||
 	    (script = script_printf("%s%s\n", head, body)) == NULL) {
