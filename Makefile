@@ -116,9 +116,9 @@ $(FAULT_SHIM): t/fault/fault_inject.c
 
 # BATS_ARGS lets one run a subset: make check BATS_ARGS=t/frame.bats
 BATS_ARGS ?= t/
-# Test files run side by side (GNU parallel): most tests wait on peers and
-# timers, not on the CPU.  BATS_JOBS=1 runs them one after another.
-BATS_JOBS ?= 4
+# Tests run side by side (GNU parallel), four per core: most of them wait
+# on peers and timers, not on the CPU.  BATS_JOBS=1 runs them one by one.
+BATS_JOBS ?= $(shell echo $$((4 * $$(nproc 2>/dev/null || echo 1))))
 BATS = LANG=C VALGRIND=$(VALGRIND) bats --jobs $(BATS_JOBS)
 # check, check-slow and demo install what is missing first (a quick no-op
 # when all is present), then build in a second make that sees the

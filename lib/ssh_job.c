@@ -313,11 +313,13 @@ filter_line(struct ssh_job *j, char *line, size_t len)
 		relay_err(j, line, len);
 		return;
 	}
-	/* Text written before the marker on the same line is relayed. */
-	if (m > line) {
+	/*
+	 * Text before the marker is another process's, cut by our line
+	 * (`cat: ` written, then its file name): relay it as the start of
+	 * a line that its next write completes.
+	 */
+	if (m > line)
 		relay_err(j, line, (size_t)(m - line));
-		relay_err(j, "\n", 1);
-	}
 	j->controls_pending--;
 	if (j->on_control != NULL)
 		j->on_control(j, m, j->control_arg);

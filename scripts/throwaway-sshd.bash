@@ -50,6 +50,24 @@ sshd_user_home() {
 	cp "$HOME/.ssh/id_ed25519.pub" "$2"
 }
 
+# sshd_hermetic CMD...: execs CMD (an sshd, perhaps behind ip netns exec)
+# in a mount namespace of its own where the login user's home directory
+# is $HOME, the test's: remote shells then read none of the machine's
+# dotfiles (root's ~/.bashrc may print, or race with other tests' shells
+# over its caches), and ~ means the same on both sides.  Without root or
+# unshare(1), CMD runs as it is.
+sshd_hermetic() {
+	local home
+	home=$(getent passwd "$(id -un)" | cut -d: -f6)
+	if [ "$(id -u)" -eq 0 ] && [ -d "$home" ] && [ "$home" != "$HOME" ] &&
+	    command -v unshare >/dev/null; then
+		exec unshare --mount --propagation private -- sh -c \
+		    'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+		    sh "$HOME" "$home" "$@"
+	fi
+	exec "$@"
+}
+
 sshd_start() {
 	local base="${1:-$BATS_FILE_TMPDIR}" try port pid i
 	SSHD_DIR="$base/sshd"
@@ -69,7 +87,7 @@ sshd_start() {
 			echo "${SSHD_EXTRA_CONFIG:-}"
 		} >"$SSHD_DIR/sshd_config"
 		: >"$SSHD_DIR/log"
-		/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" \
+		sshd_hermetic /usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" \
 		    2>"$SSHD_DIR/log" &
 		pid=$!
 		# sshd -D -e says nothing at LogLevel ERROR once bound: wait

@@ -33,8 +33,8 @@ netns_sshd() {
 		sshd_config_text 22 "$addr" "$d" "$NET_DIR/authorized_keys"
 		echo "SetEnv PATH=$TOP/bin:/usr/local/bin:/usr/bin:/bin"
 	} >"$d/sshd_config"
-	ip netns exec "$ns" /usr/sbin/sshd -D -e -f "$d/sshd_config" \
-	    2>"$d/log" 3>&- &
+	sshd_hermetic ip netns exec "$ns" /usr/sbin/sshd -D -e \
+	    -f "$d/sshd_config" 2>"$d/log" 3>&- &
 	pid=$!
 	printf -v "SSHD_PID_$name" '%s' "$pid"
 	export "SSHD_PID_$name"

@@ -182,6 +182,16 @@ fake_bin() {
 	assert_output "cat: $T/missing: No such file or directory"
 }
 
+@test "a remote line cut by the listener's ready line arrives whole" {
+	# The producer's stderr line is written in two parts, a second
+	# apart; the listener's ready line lands between them.
+	run --separate-stderr rcp-launch --pull "${B[@]}" testhost \
+	    "printf 'part one, ' >&2; sleep 1; echo 'part two' >&2; echo data"
+	assert_success
+	assert_output 'data'
+	[ "$stderr" = 'part one, part two' ]
+}
+
 @test "--from/--to: the producer's or the consumer's status" {
 	run rcp-launch "${B[@]}" --from testhost --to testhost \
 	    "cat '$T/missing'" "cat > '$T/out'"
