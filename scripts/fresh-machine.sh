@@ -11,8 +11,9 @@
 # The base root is cached as a tarball in $FRESH_CACHE (default
 # /var/cache/rcp-fresh-machine), so a second run skips debootstrap.  All
 # mounts live in a private mount namespace, so nothing leaks to the host
-# even if the script is killed.  FRESH_KEEP=1 leaves the root in place for
-# a look afterwards (its path is printed).
+# even if the script is killed.  The full logs of both commands are kept
+# in $FRESH_CACHE/logs.  FRESH_KEEP=1 leaves the root in place for a look
+# afterwards (its path is printed).
 set -euo pipefail
 
 suite=${1:-bookworm}
@@ -115,7 +116,7 @@ for target in demo check; do
 		echo "make $target: ok in $(($(date +%s) - t0)) s"
 	else
 		echo "make $target: FAILED in $(($(date +%s) - t0)) s; its last lines:"
-		tail -40 "/root/make-$target.log"
+		grep -v '^cc ' "/root/make-$target.log" | tail -40
 		rc=1
 	fi
 	if [ "$target" = check ]; then
@@ -131,5 +132,9 @@ status=0
 FRESH_STAGE=inside FRESH_ROOT="$root" FRESH_COMMIT="$commit" \
     unshare --mount --propagation private "$0" "$suite" |
     sed "s/^/fresh-machine: $suite: /" || status=$?
-say "$suite: done in $(($(date +%s) - t0)) s, status $status"
+mkdir -p "$cache/logs"
+for f in "$root"/root/make-*.log; do
+	[ -f "$f" ] && cp "$f" "$cache/logs/$suite-${f##*/}"
+done
+say "$suite: done in $(($(date +%s) - t0)) s, status $status; logs in $cache/logs"
 exit "$status"

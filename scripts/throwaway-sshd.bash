@@ -51,19 +51,21 @@ sshd_user_home() {
 }
 
 # sshd_hermetic CMD...: execs CMD (an sshd, perhaps behind ip netns exec)
-# in a mount namespace of its own where the login user's home directory
-# is $HOME, the test's: remote shells then read none of the machine's
-# dotfiles (root's ~/.bashrc may print, or race with other tests' shells
-# over its caches), and ~ means the same on both sides.  Without root or
-# unshare(1), CMD runs as it is.
+# in a mount namespace of its own where the login user's shell startup
+# files (~/.bashrc, which bash reads for sshd's commands, and ~/.zshenv)
+# are empty: remote commands then see none of the machine's dotfiles,
+# which may print, or race with other tests' shells over their caches
+# (pyenv's rehash).  Without root or unshare(1), CMD runs as it is.
 sshd_hermetic() {
 	local home
 	home=$(getent passwd "$(id -un)" | cut -d: -f6)
-	if [ "$(id -u)" -eq 0 ] && [ -d "$home" ] && [ "$home" != "$HOME" ] &&
-	    command -v unshare >/dev/null; then
-		exec unshare --mount --propagation private -- sh -c \
-		    'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
-		    sh "$HOME" "$home" "$@"
+	if [ "$(id -u)" -eq 0 ] && [ -d "$home" ] && command -v unshare >/dev/null; then
+		exec unshare --mount --propagation private -- sh -c '
+		    for f in "$1/.bashrc" "$1/.zshenv"; do
+			[ -f "$f" ] && mount --bind /dev/null "$f"
+		    done
+		    shift
+		    exec "$@"' sh "$home" "$@"
 	fi
 	exec "$@"
 }
