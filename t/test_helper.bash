@@ -91,11 +91,13 @@ wait_gone() {
 # $T (an -o temporary file, perhaps unnamed: O_TMPFILE) of more than BYTES
 # (default 100 kB).  Only files under $T count: under make check
 # VALGRIND=1, valgrind's own descriptors (the program's binary) are large
-# files too.
+# files too.  A process in another mount namespace (ip netns exec) inside
+# a chroot (make fresh-machine) shows its files with the chroot's path in
+# front: $T may come anywhere in the link.
 output_grown() {
 	local f
 	for f in /proc/"$1"/fd/*; do
-		[[ $(readlink "$f" 2>/dev/null) == "$T"/* ]] && [ -f "$f" ] &&
+		[[ $(readlink "$f" 2>/dev/null) == *"$T"/* ]] && [ -f "$f" ] &&
 		    [ "$(stat -L -c %s "$f" 2>/dev/null || echo 0)" -gt "${2:-100000}" ] &&
 		    return 0
 	done
