@@ -1,4 +1,4 @@
-# rcp-entropy tools.  See README.md; the contract is SPEC §0.
+# rcp-entropy tools.  See README.md ("Where things are" for the layout).
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
@@ -35,66 +35,97 @@ QUIC_LIBS := $(shell pkg-config --libs libngtcp2 libngtcp2_crypto_gnutls gnutls 
 	echo -lngtcp2_crypto_gnutls -lngtcp2 -lgnutls)
 SSH_CFLAGS := $(shell pkg-config --cflags libssh 2>/dev/null)
 SSH_LIBS := $(shell pkg-config --libs libssh 2>/dev/null || echo -lssh)
-ALL_CPPFLAGS += $(CRYPTO_CFLAGS) $(QUIC_CFLAGS) $(SSH_CFLAGS)
 
-# lib/ modules by file prefix: cbc* (libcrypto), quic* (ngtcp2 + GnuTLS),
-# ssh* (libssh); everything else is the core every program links.
-CBC_SRCS := $(wildcard lib/cbc*.c)
-QUIC_SRCS := $(wildcard lib/quic*.c)
-SSH_SRCS := $(wildcard lib/ssh*.c)
-CORE_SRCS := $(filter-out $(CBC_SRCS) $(QUIC_SRCS) $(SSH_SRCS),$(wildcard lib/*.c))
-obj = $(patsubst %.c,build/%.o,$(1))
+# lib/ is one folder per module, each built into a static archive of its
+# own, with only its own dependency's flags.  Internal headers sit beside
+# the sources (lib/ is on the include path of library code only);
+# include/ holds what programs use.
+MODULES := core frame cbc quic ssh launch
+CFLAGS_cbc = $(CRYPTO_CFLAGS)
+CFLAGS_quic = $(QUIC_CFLAGS)
+CFLAGS_ssh = $(SSH_CFLAGS)
+LIBS_cbc = $(CRYPTO_LIBS) -lpthread
+LIBS_quic = $(QUIC_LIBS)
+LIBS_ssh = $(SSH_LIBS)
+LIBS_launch = -lpthread
+mod_srcs = $(wildcard lib/$(1)/*.c)
+mod_objs = $(patsubst %.c,build/%.o,$(call mod_srcs,$(1)))
+mod_lib = build/lib/lib$(1).a
+
+# What each program links, each module before the ones it uses (as
+# s6-networking's deps-exe lists).
+LINK_entropy-frame := frame core
+LINK_entropy-unframe := frame core
+LINK_aescbc-enc := cbc frame core
+LINK_aescbc-dec := cbc frame core
+LINK_aescbc-keygen := cbc core
+LINK_rcp-quic-send := quic core
+LINK_rcp-quic-recv := quic core
+LINK_rcp-launch := launch ssh quic core
 
 PROGS := $(sort $(basename $(notdir $(wildcard cmd/*.c))))
 BINS := $(addprefix bin/,$(PROGS))
 MANS := $(wildcard man/*.1)
 
-# What each program links beyond the core.
-CBC_PROGS := aescbc-enc aescbc-dec aescbc-keygen
-QUIC_PROGS := rcp-quic-send rcp-quic-recv
-SSH_PROGS := rcp-launch
-$(addprefix bin/,$(CBC_PROGS)): MOD_OBJS = $(call obj,$(CBC_SRCS))
-$(addprefix bin/,$(CBC_PROGS)): MOD_LIBS = $(CRYPTO_LIBS) -lpthread
-$(addprefix bin/,$(QUIC_PROGS)): MOD_OBJS = $(call obj,$(QUIC_SRCS))
-$(addprefix bin/,$(QUIC_PROGS)): MOD_LIBS = $(QUIC_LIBS)
-$(addprefix bin/,$(SSH_PROGS)): MOD_OBJS = $(call obj,$(QUIC_SRCS) $(SSH_SRCS))
-$(addprefix bin/,$(SSH_PROGS)): MOD_LIBS = $(SSH_LIBS) $(QUIC_LIBS)
-
 all: $(BINS)
 
 # Rebuild everything when the compiler flags change (SANITIZE=1 and back).
 FLAGS_STAMP = build/flags.stamp
-FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) \
+	$(foreach m,$(MODULES),$(CFLAGS_$(m)) $(LIBS_$(m)))
 $(shell mkdir -p build; \
 	[ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
 	echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 
-build/%.o: %.c $(wildcard include/*.h cmd/*.h) $(FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+# -MMD -MP: each object's header dependencies, in build/**/*.d.
+DEPFLAGS = -MMD -MP
+-include $(wildcard build/cmd/*.d $(foreach m,$(MODULES),build/lib/$(m)/*.d))
+
+define module_rules
+build/lib/$(1)/%.o: lib/$(1)/%.c $$(FLAGS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CPPFLAGS) -Ilib $$(CFLAGS_$(1)) $$(ALL_CFLAGS) $$(DEPFLAGS) -c -o $$@ $$<
+
+$(call mod_lib,$(1)): $(call mod_objs,$(1))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+# A program's object sees the flags of the modules it links.
+build/cmd/%.o: cmd/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(foreach m,$(LINK_$*),$(CFLAGS_$(m))) \
+		$(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
-bin/%: build/cmd/%.o $(call obj,$(CORE_SRCS)) $$(MOD_OBJS)
+bin/%: build/cmd/%.o $$(foreach m,$$(LINK_$$*),$$(call mod_lib,$$(m)))
 	@mkdir -p bin
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MOD_LIBS) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< \
+		$(foreach m,$(LINK_$*),$(call mod_lib,$(m))) \
+		$(foreach m,$(LINK_$*),$(LIBS_$(m))) $(LDLIBS)
 
 deps:
 	@sh scripts/deps.sh
 
 # make fuzz: each libFuzzer target in fuzz/ for FUZZ_SECONDS, starting from
 # its seed corpus in fuzz/corpus/NAME (kept small, in git); new inputs go to
-# build/fuzz/corpus-NAME, crashes to build/fuzz/.  Targets link the core
-# plus the module their name starts with (cbc_, quic_).
+# build/fuzz/corpus-NAME, crashes to build/fuzz/.  A target links the
+# modules listed for the one its name starts with (frame_, cbc_, quic_).
 FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -Iinclude -D_FILE_OFFSET_BITS=64
+	-fno-sanitize-recover=undefined -Iinclude -Ilib -D_FILE_OFFSET_BITS=64
 FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard fuzz/*.c))))
-build/fuzz/cbc_%: FUZZ_MOD = $(CBC_SRCS) $(CRYPTO_LIBS) -lpthread
-build/fuzz/quic_%: FUZZ_MOD = $(QUIC_SRCS) $(QUIC_CFLAGS) $(QUIC_LIBS)
-build/fuzz/%: fuzz/%.c $(CORE_SRCS) $(CBC_SRCS) $(QUIC_SRCS) $(wildcard include/*.h)
+FUZZ_LINK_frame := frame core
+FUZZ_LINK_cbc := cbc frame core
+FUZZ_LINK_quic := quic core
+fuzz_mods = $(FUZZ_LINK_$(firstword $(subst _, ,$(1))))
+build/fuzz/%: fuzz/%.c $$(foreach m,$$(call fuzz_mods,$$*),$$(call mod_srcs,$$(m)))
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) $(FUZZ_MOD)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(foreach m,$(call fuzz_mods,$*),$(CFLAGS_$(m))) \
+		-o $@ $< $(foreach m,$(call fuzz_mods,$*),$(call mod_srcs,$(m))) \
+		$(foreach m,$(call fuzz_mods,$*),$(LIBS_$(m)))
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quic_int.h"
+#include "quic/quic_int.h"
 
 static void
 confirm(const uint8_t *p, size_t n)

@@ -39,7 +39,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "be.h"
+#include "core/be.h"
 #include "cbc.h"
 #include "frame.h"
 #include "io.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "be.h"
+#include "core/be.h"
 #include "frame.h"
 #include "io.h"
 #include "progress.h"

@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "be.h"
+#include "core/be.h"
 #include "frame.h"
 #include "io.h"
 #include "progress.h"
