@@ -105,6 +105,17 @@ bin/%: build/cmd/%.o $$(foreach m,$$(LINK_$$*),$$(call mod_lib,$$(m)))
 		$(foreach m,$(LINK_$*),$(call mod_lib,$(m))) \
 		$(foreach m,$(LINK_$*),$(LIBS_$(m))) $(LDLIBS)
 
+# Unit tests of pure library functions (t/unit/NAME.c), run by t/unit.bats,
+# each linked with the modules listed for it.
+UNIT_TESTS := $(addprefix build/t/,$(basename $(notdir $(wildcard t/unit/*.c))))
+LINK_unit_launch_verdict := launch ssh
+build/t/%: t/unit/%.c $$(foreach m,$$(LINK_unit_$$*),$$(call mod_lib,$$(m)))
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(foreach m,$(LINK_unit_$*),$(CFLAGS_$(m))) \
+		$(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(foreach m,$(LINK_unit_$*),$(call mod_lib,$(m))) \
+		$(foreach m,$(LINK_unit_$*),$(LIBS_$(m)))
+
 deps:
 	@sh scripts/deps.sh
 
@@ -157,12 +168,12 @@ BATS = LANG=C VALGRIND=$(VALGRIND) bats --jobs $(BATS_JOBS)
 # on a fresh machine.  VALGRIND=1 runs every program the tests start
 # under valgrind.
 check: deps
-	@$(MAKE) --no-print-directory all $(FAULT_SHIM)
+	@$(MAKE) --no-print-directory all $(FAULT_SHIM) $(UNIT_TESTS)
 	$(BATS) $(BATS_ARGS)
 
 # The stress cases (tests named "slow: ..."), which make check skips.
 check-slow: deps
-	@$(MAKE) --no-print-directory all $(FAULT_SHIM)
+	@$(MAKE) --no-print-directory all $(FAULT_SHIM) $(UNIT_TESTS)
 	RCP_CHECK_SLOW=1 $(BATS) --filter '^slow: ' $(BATS_ARGS)
 
 demo: deps

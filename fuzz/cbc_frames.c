@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the frames decryptor (lib/cbc_frames.c) on an
+ * libFuzzer target: the frames decryptor (lib/cbc/cbc_frames.c) on an
  * arbitrary stream, single-threaded and with 2 workers; both must agree
  * on success or failure and on the status.
  */

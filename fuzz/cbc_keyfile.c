@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the key and IV file parser (lib/cbc_keyfile.c), on a
+ * libFuzzer target: the key and IV file parser (lib/cbc/cbc_keyfile.c), on a
  * memfd opened by its /dev/fd path as a user's `-k /dev/fd/N` would be.
  */
 #define _GNU_SOURCE

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the entropy stream reader (lib/frame.c), driven the
+ * libFuzzer target: the entropy stream reader (lib/frame/frame_read.c), driven the
  * way entropy-unframe drives it, plain relay and --inspect both, on bytes
  * served from a memfd so the real read path runs.
  */

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the ready-line parser (lib/quic_addr.c) that
+ * libFuzzer target: the ready-line parser (lib/quic/quic_addr.c) that
  * rcp-launch applies to what comes back over SSH, plus the host:port and
  * port-range parsers.  A line that parses must format back to a line that
  * parses to the same values.

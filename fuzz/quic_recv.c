@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: what a QUIC peer sends that lib/quic_proto.c parses
+ * libFuzzer target: what a QUIC peer sends that lib/quic/quic_proto.c parses
  * (the ngtcp2 state machine and the sockets around it are not driven
  * here).  The input is split by its first byte:
  *   - the rest, cut into stream-data pieces (each piece's length is one

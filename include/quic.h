@@ -55,8 +55,10 @@ enum {
 
 /* Longest host text we handle (DNS name or address literal). */
 #define QUIC_HOST_MAX 256
-/* Ready line: "RCP_QUIC " host ":" port " " pin, without newline. */
-#define QUIC_READY_MAX (9 + 2 + QUIC_HOST_MAX + 6 + 1 + QUIC_PIN_LEN + 2)
+/* Ready line: QUIC_READY_TAG host ":" port " " pin, without newline. */
+#define QUIC_READY_TAG "RCP_QUIC "
+#define QUIC_READY_MAX (sizeof(QUIC_READY_TAG) - 1 + 2 + QUIC_HOST_MAX + \
+	6 + 1 + QUIC_PIN_LEN + 2)
 
 /* ---- identities -------------------------------------------------------- */
 

@@ -13,11 +13,12 @@
  * through the same code, so the bytes out are the same for every -j.
  *
  * Stream rules (lengths, L, truncation, trailing bytes) are checked by
- * lib/frame.c as the reader goes, in stream order.  When decrypting, the
- * reader also decrypts the last block of each chunk itself to learn its
- * padding, so that the plaintext length is accounted against L in order
- * and a bad pad is reported with the chunk's number and offset; the
- * workers then decrypt without padding and keep the known length.
+ * the frame reader (lib/frame) as it goes, in stream order.  When
+ * decrypting, the reader also decrypts the last block of each chunk
+ * itself to learn its padding, so that the plaintext length is accounted
+ * against L in order and a bad pad is reported with the chunk's number
+ * and offset; the workers then decrypt without padding and keep the
+ * known length.
  *
  * Finished batches are written before the reader reads on, and the reader
  * never waits for input while it holds chunks: when the next chunk is not

@@ -1,9 +1,9 @@
-/* ssh_remote.c: remote scripts and control lines of rcp-launch's QUIC modes. */
+/* remote.c: remote scripts and control lines of rcp-launch's QUIC modes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ssh_remote.h"
+#include "remote.h"
 
 char *
 ssh_shell_quote(const char *s, int expand_home)

@@ -1,4 +1,4 @@
-/* ssh_xfer.c: quic_transfer in a thread, with a done fd and a cancel fd. */
+/* xfer.c: quic_transfer in a thread, with a done fd and a cancel fd. */
 #define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 
 #include "io.h"
 #include "progress.h"
-#include "ssh_xfer.h"
+#include "xfer.h"
 
 int
 ssh_xfer_init(struct ssh_xfer *x, struct rcp_error *e)

@@ -7,7 +7,6 @@
 
 #include "quic.h"
 
-#define READY_TAG "RCP_QUIC "
 
 /* Decimal 0..65535 without sign, spaces or leading zeros. */
 static int
@@ -192,10 +191,10 @@ quic_ready_format(char *buf, size_t size, const char *host, uint16_t port,
 	if (host == NULL || host[0] == '\0')
 		return -1;
 	if (strchr(host, ':') != NULL)
-		n = snprintf(buf, size, READY_TAG "[%s]:%u %s", host,
+		n = snprintf(buf, size, QUIC_READY_TAG "[%s]:%u %s", host,
 		    (unsigned)port, pin);
 	else
-		n = snprintf(buf, size, READY_TAG "%s:%u %s", host,
+		n = snprintf(buf, size, QUIC_READY_TAG "%s:%u %s", host,
 		    (unsigned)port, pin);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
@@ -211,11 +210,11 @@ quic_ready_parse(const char *line, char host[QUIC_HOST_MAX], uint16_t *port,
 		len--;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	if (len < sizeof(READY_TAG) - 1 ||
-	    memcmp(line, READY_TAG, sizeof(READY_TAG) - 1) != 0)
+	if (len < sizeof(QUIC_READY_TAG) - 1 ||
+	    memcmp(line, QUIC_READY_TAG, sizeof(QUIC_READY_TAG) - 1) != 0)
 		return error_set(e, EXIT_FAIL, "not a ready line: "
 		    "expected RCP_QUIC HOST:PORT sha256:HEX");
-	p = line + sizeof(READY_TAG) - 1;
+	p = line + sizeof(QUIC_READY_TAG) - 1;
 	sp = memchr(p, ' ', len - (size_t)(p - line));
 	if (sp == NULL)
 		return error_set(e, EXIT_FAIL, "ready line: no fingerprint");

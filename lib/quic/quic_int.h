@@ -1,5 +1,5 @@
 /*
- * quic_int.h: what the lib/quic*.c files share and nobody else needs.
+ * quic_int.h: what the files of lib/quic share and nobody else needs.
  */
 #ifndef RCP_QUIC_INT_H
 #define RCP_QUIC_INT_H

@@ -12,6 +12,7 @@
 
 #include "io.h"
 #include "progress.h"
+#include "quic.h"
 #include "ssh_job.h"
 
 /*
@@ -307,7 +308,7 @@ filter_line(struct ssh_job *j, char *line, size_t len)
 	line[body] = '\0';
 	m = strstr(line, SSH_JOB_MARKER);
 	if (m == NULL)
-		m = strstr(line, "RCP_QUIC ");
+		m = strstr(line, QUIC_READY_TAG);
 	if (m == NULL) {
 		line[body] = term;
 		relay_err(j, line, len);

@@ -265,7 +265,7 @@ writev(int fd, const struct iovec *iov, int cnt)
 }
 
 /*
- * lib/io.c's io_write_nowait writes with pwritev2(RWF_NOWAIT), which
+ * lib/core/io.c's io_write_nowait writes with pwritev2(RWF_NOWAIT), which
  * _FILE_OFFSET_BITS=64 turns into pwritev64v2: the shim has both.
  */
 ssize_t

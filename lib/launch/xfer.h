@@ -1,5 +1,5 @@
 /*
- * ssh_xfer.h: rcp-launch's own end of a QUIC transfer (--pull, --push),
+ * xfer.h: rcp-launch's own end of a QUIC transfer (--pull, --push),
  * run by quic_transfer in a thread while the main thread relays the SSH
  * channels (SPEC §6).
  *
@@ -9,8 +9,8 @@
  * quic_opts.cancel_fd.  Signals are blocked in the thread, so SIGINT and
  * SIGTERM always reach the main thread's poll.
  */
-#ifndef RCP_SSH_XFER_H
-#define RCP_SSH_XFER_H
+#ifndef RCP_LAUNCH_XFER_H
+#define RCP_LAUNCH_XFER_H
 
 /*
  * Seconds ssh_xfer_finish waits for a cancelled transfer before leaving

@@ -1,5 +1,5 @@
 /*
- * ssh_remote.h: the remote side of rcp-launch's QUIC modes (SPEC §6):
+ * remote.h: the remote side of rcp-launch's QUIC modes (SPEC §6):
  * the shell scripts that put rcp-quic-send or rcp-quic-recv beside the
  * user's command, and the control lines those scripts send back.
  *
@@ -26,12 +26,12 @@
  *                    the first line ends it at once, status 0, and
  *                    CONSUMER never runs.
  */
-#ifndef RCP_SSH_REMOTE_H
-#define RCP_SSH_REMOTE_H
+#ifndef RCP_LAUNCH_REMOTE_H
+#define RCP_LAUNCH_REMOTE_H
 
 #define SSH_REMOTE_STATUS "RCP_LAUNCH status "
 #define SSH_REMOTE_QUIC "RCP_LAUNCH quic "
-/* Control lines a script sends besides the group report. */
+/* Control lines each script sends on stderr. */
 #define SSH_REMOTE_CONTROLS_LISTEN 3	/* ready line, two statuses */
 #define SSH_REMOTE_CONTROLS_TO 2
 

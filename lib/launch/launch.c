@@ -1,0 +1,555 @@
+/*
+ * launch.c: rcp-launch's engine (launch.h).  Each remote host is a side:
+ * an SSH connection and one job on it, whose control lines (remote.h)
+ * drive the run: a listener's ready line starts our end of the transfer
+ * (--pull, --push) or is passed to DST (--from/--to); the statuses
+ * reported decide the verdict.
+ */
+#define _GNU_SOURCE	/* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "launch.h"
+#include "progress.h"
+#include "quic.h"
+#include "remote.h"
+#include "ssh/ssh_job.h"
+#include "xfer.h"
+
+/*
+ * Once the remote side of --pull/--push has ended well, how long our own
+ * end of the transfer may take to see the connection's close.
+ */
+#define XFER_LINGER 10.0
+
+struct launch;
+
+/* One remote host and the script it runs. */
+struct side {
+	struct launch *l;
+	struct ssh_conn conn;
+	struct ssh_job job;
+	int opened, started;
+	int listens;		/* runs rcp-quic-send/recv --listen */
+	const char *quic_name;	/* "rcp-quic-send" or "rcp-quic-recv" */
+	int cmd_status;		/* the user's command, -1 until reported */
+	int quic_status;	/* the rcp-quic-* program, -1 likewise */
+	int ready;		/* its ready line has arrived */
+	uint16_t port;
+	char pin[QUIC_PIN_SIZE];
+	int feed[2];		/* --to: our end of its stdin, or -1 */
+	int fed;		/* --to: address and identity sent */
+	char prefix[sizeof(((struct ssh_conn *)0)->host) + 3];
+};
+
+struct launch {
+	const struct launch_opts *o;
+	struct side side[2];	/* --from/--to: SRC, DST; else one */
+	int n;
+	struct quic_identity *id;	/* the connecting end's identity */
+	struct ssh_xfer xfer;		/* --pull, --push: our end */
+	struct progress prog;
+	int have_fail;			/* first local failure, in fail */
+	struct rcp_error fail;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+say(const struct launch_opts *o, enum launch_say kind, const char *fmt, ...)
+{
+	char line[LAUNCH_WARNING_MAX];
+	va_list ap;
+
+	if (o->say == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	o->say(kind, line);
+}
+
+static void
+report_host_key(const struct launch_opts *o, const struct ssh_conn *c)
+{
+	if (c->hostkey_changed)
+		say(o, LAUNCH_SAY_HOSTKEY_CHANGED, "%s", c->host);
+	if (c->hostkey_added)
+		say(o, LAUNCH_SAY_WARNING, "warning: permanently added '%s' "
+		    "(%s) to %s", c->host, c->key_desc, c->known_hosts);
+}
+
+static int
+open_conn(const struct launch_opts *o, struct ssh_conn *c,
+    const struct ssh_target *t, struct rcp_error *e)
+{
+	int rc = ssh_conn_open(c, t, e);
+
+	report_host_key(o, c);
+	return rc;
+}
+
+/* ---- plain mode ------------------------------------------------------- */
+
+int
+launch_plain(const struct launch_opts *o, const struct ssh_target *t,
+    const char *command, struct rcp_error *e)
+{
+	struct ssh_loop loop = { o->stop, -1, NULL, NULL };
+	struct ssh_conn conn;
+	struct ssh_job job, *jobs[1] = { &job };
+	int rc, status;
+
+	if (open_conn(o, &conn, t, e) != 0)
+		return -1;
+	ssh_job_init(&job, &conn);
+	if (ssh_job_start(&job, command, e) != 0) {
+		ssh_job_free(&job);
+		ssh_conn_close(&conn);
+		return -1;
+	}
+	io_grow_pipe(STDOUT_FILENO, SSH_JOB_IO_BUF);
+	rc = ssh_jobs_run(jobs, 1, &loop, e);
+	if (rc < 0)
+		say(o, LAUNCH_SAY_WARNING, "%s", e->msg);
+	if (job.lost && !*o->stop)
+		say(o, LAUNCH_SAY_WARNING, "%s", job.lost_msg);
+	if (job.out_broken != 0 && job.out_broken != EPIPE)
+		say(o, LAUNCH_SAY_WARNING, "write error: stdout: %s",
+		    strerror(job.out_broken));
+	status = ssh_job_status(&job);
+	if (job.out_broken == EPIPE)
+		status = 128 + SIGPIPE;
+	else if (job.out_broken != 0 || rc < 0)
+		status = SSH_EXIT_SSH;
+	else if (status == SSH_EXIT_SSH && !job.lost && !*o->stop &&
+	    job.exit_signal[0] == '\0')
+		say(o, LAUNCH_SAY_WARNING, "%s: remote command ended without "
+		    "an exit status", conn.host);
+	else if (job.exit_signal[0] != '\0' && status == SSH_EXIT_SSH)
+		say(o, LAUNCH_SAY_WARNING, "%s: remote command killed by "
+		    "unknown signal %s", conn.host, job.exit_signal);
+	ssh_job_free(&job);
+	ssh_conn_close(&conn);
+	return status;
+}
+
+/* ---- the QUIC modes ----------------------------------------------------- */
+
+/* Kills every remote job and stops our end of the transfer. */
+static void
+abort_all(struct launch *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->side[i].started)
+			ssh_job_kill(&l->side[i].job);
+	ssh_xfer_cancel(&l->xfer);
+}
+
+/* Records the first local failure, then ends everything. */
+static void __attribute__((format(printf, 3, 4)))
+fail(struct launch *l, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!l->have_fail) {
+		l->have_fail = 1;
+		l->fail.status = status;
+		va_start(ap, fmt);
+		vsnprintf(l->fail.msg, sizeof(l->fail.msg), fmt, ap);
+		va_end(ap);
+	}
+	abort_all(l);
+}
+
+/*
+ * --pull: the output is complete only when it is on disk, as with
+ * rcp-quic-recv; a pipe or terminal needs nothing more.
+ */
+static int
+finish_stdout(void *arg, struct rcp_error *e)
+{
+	(void)arg;
+	if (io_sync_stdout() != 0)
+		return error_set_errno(e, EXIT_FAIL, "stdout: fsync");
+	return 0;
+}
+
+/*
+ * --pull, --push: connect to the listener at the address we reached
+ * over SSH (never the one it advertises), pinned to the fingerprint its
+ * ready line gave, with the identity whose pin it was given.
+ */
+static void
+start_xfer(struct launch *l, struct side *s)
+{
+	struct ssh_xfer *x = &l->xfer;
+	struct rcp_error e;
+	int pull = l->o->mode == LAUNCH_PULL;
+
+	x->o.role = QUIC_CONNECT;
+	x->o.dir = pull ? QUIC_RECV : QUIC_SEND;
+	x->o.host = s->conn.addr;
+	x->o.port = s->port;
+	x->o.pin = s->pin;
+	x->o.identity = l->id;
+	x->o.data_fd = pull ? STDOUT_FILENO : STDIN_FILENO;
+	x->o.progress = &l->prog;
+	if (pull)
+		x->o.finish = finish_stdout;
+	if (l->o->connect_timeout > 0)
+		x->o.connect_timeout = l->o->connect_timeout;
+	if (ssh_xfer_start(x, &e) != 0)
+		fail(l, e.status, "%s", e.msg);
+}
+
+static void
+close_feed(struct side *d)
+{
+	if (d->feed[1] >= 0)
+		close(d->feed[1]);
+	d->feed[1] = -1;
+}
+
+/*
+ * --from/--to: tells DST where SRC listens (the address we reached SRC
+ * at) and its pin, then hands over the identity DST presents, through
+ * DST's channel only.
+ */
+static void
+feed_dst(struct launch *l, struct side *src)
+{
+	struct side *d = &l->side[1];
+	struct rcp_error e;
+	char line[QUIC_HOST_MAX + QUIC_PIN_SIZE + 16];
+	const char *addr = src->conn.addr;
+	char *pem;
+	size_t len;
+	int w;
+
+	if (d->fed || d->feed[1] < 0)
+		return;
+	snprintf(line, sizeof(line), strchr(addr, ':') != NULL ?
+	    "[%s]:%u %s\n" : "%s:%u %s\n", addr, (unsigned)src->port,
+	    src->pin);
+	if (quic_identity_export_pem(l->id, &pem, &len, &e) != 0) {
+		fail(l, e.status, "%s", e.msg);
+		return;
+	}
+	/* A few hundred bytes: the pipe takes them without blocking. */
+	w = io_write_full(d->feed[1], line, strlen(line)) == 0 &&
+	    io_write_full(d->feed[1], pem, len) == 0;
+	quic_pem_free(pem, len);
+	close_feed(d);
+	if (!w) {
+		fail(l, EXIT_FAIL, "%s: cannot pass the identity on: %s",
+		    d->conn.host, strerror(errno));
+		return;
+	}
+	d->fed = 1;
+}
+
+static void
+on_ready_line(struct launch *l, struct side *s, const char *line)
+{
+	struct rcp_error e;
+	char host[QUIC_HOST_MAX];
+
+	if (s->ready || !s->listens)
+		return;		/* only the first one counts */
+	if (quic_ready_parse(line, host, &s->port, s->pin, &e) != 0) {
+		fail(l, EXIT_FAIL, "%s: the remote %s gave a bad ready line: "
+		    "%s", s->conn.host, s->quic_name, e.msg);
+		return;
+	}
+	s->ready = 1;
+	if (l->o->mode == LAUNCH_FROMTO)
+		feed_dst(l, s);
+	else
+		start_xfer(l, s);
+}
+
+static void
+on_control(struct ssh_job *j, const char *line, void *arg)
+{
+	struct side *s = arg;
+	int st;
+
+	(void)j;
+	switch (ssh_remote_control(line, &st)) {
+	case 1:
+		if (s->cmd_status < 0)
+			s->cmd_status = st;
+		return;
+	case 2:
+		if (s->quic_status < 0)
+			s->quic_status = st;
+		/* A failed rcp-quic-* leaves nothing to wait for. */
+		if (st != 0)
+			abort_all(s->l);
+		return;
+	}
+	if (strncmp(line, QUIC_READY_TAG, strlen(QUIC_READY_TAG)) == 0)
+		on_ready_line(s->l, s, line);
+}
+
+static void
+on_closed(struct ssh_job *j, void *arg)
+{
+	struct side *s = arg;
+	struct launch *l = s->l;
+
+	(void)j;
+	/* SRC is gone before its ready line: DST's read gets EOF. */
+	if (l->o->mode == LAUNCH_FROMTO)
+		close_feed(&l->side[1]);
+	if (s->quic_status != 0)
+		abort_all(l);
+}
+
+/* The transfer thread has ended. */
+static int
+on_xfer_done(void *arg)
+{
+	struct launch *l = arg;
+	struct side *s = &l->side[0];
+
+	if (ssh_xfer_reap(&l->xfer) && l->xfer.rc != 0 &&
+	    !l->xfer.cancelled)
+		fail(l, l->xfer.e.status, "%s: %s", s->conn.host,
+		    l->xfer.e.msg);
+	return 0;
+}
+
+/* True when our stdout is a pipe nobody reads any more. */
+static int
+stdout_broken(void)
+{
+	struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+/* What launch_verdict needs to know, read off the run. */
+static void
+outcome(const struct launch *l, struct launch_outcome *out)
+{
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->mode = l->o->mode;
+	out->n = l->n;
+	for (i = 0; i < l->n; i++) {
+		const struct side *s = &l->side[i];
+		struct launch_side_outcome *so = &out->side[i];
+
+		so->host = s->conn.host;
+		so->quic_name = s->quic_name;
+		so->cmd_status = s->cmd_status;
+		so->quic_status = s->quic_status;
+		so->killed = s->job.killed;
+		so->lost = s->job.lost;
+		so->lost_msg = s->job.lost_msg;
+		so->job_status = ssh_job_status(&s->job);
+		so->ready = s->ready;
+		so->fed = s->fed;
+	}
+	out->xfer_reaped = l->xfer.reaped;
+	out->xfer_rc = l->xfer.rc;
+	out->xfer_cancelled = l->xfer.cancelled;
+	if (l->o->mode == LAUNCH_PULL && (!l->xfer.reaped ||
+	    l->xfer.rc != 0))
+		out->stdout_broken = stdout_broken();
+	out->have_fail = l->have_fail;
+	out->fail_status = l->fail.status;
+	out->fail_msg = l->fail.msg;
+}
+
+/* Starts the script for kind on s, whose connection is open. */
+static void
+start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
+    const char *command)
+{
+	struct ssh_remote_spec spec;
+	struct rcp_error e;
+	char *body;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = kind;
+	spec.command = command;
+	spec.bin_dir = l->o->bin_dir;
+	spec.peer_pin = quic_identity_pin(l->id);
+	spec.port_range = l->o->port_range;
+	spec.connect_timeout = l->o->connect_timeout;
+	spec.progress = l->o->progress && kind == SSH_REMOTE_TO;
+	if ((body = ssh_remote_script(&spec)) == NULL) {
+		fail(l, SSH_EXIT_SSH, "out of memory");
+		return;
+	}
+	ssh_job_init(&s->job, &s->conn);
+	s->listens = kind != SSH_REMOTE_TO;
+	s->quic_name = kind == SSH_REMOTE_PULL ? "rcp-quic-send" :
+	    "rcp-quic-recv";
+	s->job.controls_pending += s->listens ? SSH_REMOTE_CONTROLS_LISTEN :
+	    SSH_REMOTE_CONTROLS_TO;
+	s->job.on_control = on_control;
+	s->job.on_closed = on_closed;
+	s->job.control_arg = s;
+	/* Our stdin is the data (--push) or nobody's: never the command's. */
+	s->job.in_fd = s->feed[0];
+	/* With --pull our stdout is the data: keep stray output off it. */
+	if (kind == SSH_REMOTE_PULL)
+		s->job.out_fd = STDERR_FILENO;
+	if (l->o->mode == LAUNCH_FROMTO) {
+		snprintf(s->prefix, sizeof(s->prefix), "%s: ", s->conn.host);
+		s->job.err_prefix = s->prefix;
+	}
+	if (ssh_job_start(&s->job, body, &e) != 0) {
+		ssh_job_free(&s->job);	/* what a half start opened */
+		fail(l, e.status, "%s", e.msg);
+	} else {
+		s->started = 1;
+	}
+	free(body);
+}
+
+static void
+free_side(struct side *s)
+{
+	if (s->started)
+		ssh_job_free(&s->job);
+	if (s->opened)
+		ssh_conn_close(&s->conn);
+	if (s->feed[0] >= 0)
+		close(s->feed[0]);
+	close_feed(s);
+}
+
+static void
+free_launch(struct launch *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		free_side(&l->side[i]);
+	*l->o->cancel_fd = -1;
+	ssh_xfer_free(&l->xfer);
+	quic_identity_free(l->id);
+}
+
+/*
+ * Opens the connections (SRC, then DST) and DST's feed pipe.  The QUIC
+ * modes connect to the address SSH reached; over a ProxyCommand or
+ * ProxyJump there is none to learn, so say so before starting anything.
+ */
+static int
+open_sides(struct launch *l, const struct ssh_target *src,
+    const struct ssh_target *dst, struct rcp_error *e)
+{
+	struct side *s = &l->side[0];
+
+	if (open_conn(l->o, &s->conn, src, e) != 0)
+		return -1;
+	s->opened = 1;
+	if (s->conn.addr[0] == '\0')
+		return error_set(e, SSH_EXIT_SSH, "%s: no network address "
+		    "to connect QUIC to: the SSH connection does not go to "
+		    "the host directly (ProxyCommand or ProxyJump?); --pull, "
+		    "--push and --from/--to need a direct connection",
+		    s->conn.host);
+	if (l->o->mode != LAUNCH_FROMTO)
+		return 0;
+	if (open_conn(l->o, &l->side[1].conn, dst, e) != 0)
+		return -1;
+	l->side[1].opened = 1;
+	if (pipe2(l->side[1].feed, O_CLOEXEC) != 0)
+		return error_set_errno(e, EXIT_FAIL, "pipe");
+	return 0;
+}
+
+int
+launch_quic(const struct launch_opts *o, const struct ssh_target *src,
+    const struct ssh_target *dst, const char *cmd_src, const char *cmd_dst,
+    struct rcp_error *e)
+{
+	struct launch l;
+	struct ssh_loop loop = { o->stop, -1, on_xfer_done, &l };
+	struct ssh_job *jobs[2];
+	struct launch_outcome out;
+	struct launch_verdict v;
+	uint64_t size = 0;
+	int i, njobs, rc, known;
+
+	memset(&l, 0, sizeof(l));
+	l.o = o;
+	l.n = o->mode == LAUNCH_FROMTO ? 2 : 1;
+	for (i = 0; i < l.n; i++) {
+		l.side[i].l = &l;
+		l.side[i].cmd_status = l.side[i].quic_status = -1;
+		l.side[i].feed[0] = l.side[i].feed[1] = -1;
+	}
+	if (ssh_xfer_init(&l.xfer, e) != 0 ||
+	    quic_identity_generate(&l.id, e) != 0 ||
+	    open_sides(&l, src, dst, e) != 0) {
+		free_launch(&l);	/* closing also ends a ProxyCommand */
+		return -1;
+	}
+
+	if (o->mode == LAUNCH_PULL) {
+		io_grow_pipe(STDOUT_FILENO, IO_PIPE_SIZE);
+		progress_init(&l.prog, o->progress, 0, 0);
+	} else if (o->mode == LAUNCH_PUSH) {
+		io_grow_pipe(STDIN_FILENO, IO_PIPE_SIZE);
+		known = io_regular_size(STDIN_FILENO, &size);
+		progress_init(&l.prog, o->progress, known, size);
+	}
+	/* DST first: it only waits for SRC's address, guarded. */
+	if (o->mode == LAUNCH_FROMTO)
+		start_side(&l, &l.side[1], SSH_REMOTE_TO, cmd_dst);
+	if (!l.have_fail)
+		start_side(&l, &l.side[0], o->mode == LAUNCH_PUSH ?
+		    SSH_REMOTE_PUSH : SSH_REMOTE_PULL, cmd_src);
+
+	loop.wake_fd = l.xfer.done_fd;
+	*o->cancel_fd = ssh_xfer_cancel_fd(&l.xfer);
+	for (i = 0, njobs = 0; i < l.n; i++)
+		if (l.side[i].started)
+			jobs[njobs++] = &l.side[i].job;
+	rc = ssh_jobs_run(jobs, njobs, &loop, e);
+	if (rc < 0)
+		fail(&l, SSH_EXIT_SSH, "%s", e->msg);
+
+	/*
+	 * Every channel has closed (or we were stopped).  Our end of the
+	 * transfer gets a little time only if the remote end succeeded.
+	 */
+	ssh_xfer_finish(&l.xfer, *o->stop || l.side[0].quic_status != 0 ?
+	    0 : XFER_LINGER, o->stop);
+	if (l.xfer.reaped && l.xfer.rc != 0 && !l.xfer.cancelled &&
+	    !*o->stop)
+		fail(&l, l.xfer.e.status, "%s: %s", l.side[0].conn.host,
+		    l.xfer.e.msg);
+	/* Never success with the local end unfinished. */
+	if (l.xfer.abandoned && !*o->stop)
+		fail(&l, EXIT_FAIL, "%s: the local end of the transfer did "
+		    "not finish (is the local output stalled?)",
+		    l.side[0].conn.host);
+	if (o->mode != LAUNCH_FROMTO && l.xfer.reaped)
+		progress_finish(&l.prog);
+	v.status = 0;
+	if (!*o->stop) {
+		outcome(&l, &out);
+		launch_verdict(&out, &v);
+		if (v.warning[0] != '\0')
+			say(o, LAUNCH_SAY_WARNING, "%s", v.warning);
+	}
+	free_launch(&l);
+	return v.status;
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bats
+# Unit tests of pure library functions, written in C (t/unit/*.c, built
+# by make check into build/t/): each prints its failures and a count.
+
+load test_helper
+
+@test "rcp-launch's exit-status policy: the table and the sweep" {
+	run "$TOP/build/t/launch_verdict"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
+}
