@@ -164,6 +164,8 @@ main(int argc, char *argv[])
 	l.stop = &got_signal;
 	l.cancel_fd = &cancel_fd;
 	l.say = say;
+	l.quic_debug = getenv("RCP_QUIC_DEBUG") != NULL;
+	l.quic_no_gso = getenv("RCP_QUIC_NO_GSO") != NULL;
 	/* '+': stop at HOST, so COMMAND's own options stay its own. */
 	while ((ch = getopt_long(argc, argv, "+p:l:i:F:hV", longopts, NULL))
 	    != -1) {

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "quic.h"
@@ -25,12 +26,16 @@ quic_main_log(void *arg, const char *msg)
 /*
  * After getopt: checks the options (a bad combination goes to usage) and
  * serves --gen-identity, which writes the file, prints its pin and exits.
+ * Takes the debugging switches from the environment.
  */
 static void
 quic_main_check(struct quic_cli *c, void (*usage)(const char *))
 {
 	struct rcp_error e;
 	char pin[QUIC_PIN_SIZE];
+
+	c->o.debug = getenv("RCP_QUIC_DEBUG") != NULL;
+	c->o.no_gso = getenv("RCP_QUIC_NO_GSO") != NULL;
 
 	if (quic_cli_check(c, &e) != 0) {
 		if (e.status == EXIT_USAGE && c->identity_path == NULL)

@@ -187,6 +187,10 @@ struct quic_opts {
 	 * QUIC_APP_INTERNAL and returns -1, status 1, "cancelled".
 	 */
 	int cancel_fd;
+	/* Debugging switches, off by default; the programs set them from
+	 * RCP_QUIC_DEBUG and RCP_QUIC_NO_GSO. */
+	int debug;		/* ngtcp2's own log on stderr */
+	int no_gso;		/* one datagram per sendmsg */
 };
 
 /* Fills o with the defaults above: ports, pins and fds still to set. */

@@ -202,6 +202,8 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.identity = l->id;
 	x->o.data_fd = pull ? STDOUT_FILENO : STDIN_FILENO;
 	x->o.progress = &l->prog;
+	x->o.debug = l->o->quic_debug;
+	x->o.no_gso = l->o->quic_no_gso;
 	if (pull)
 		x->o.finish = finish_stdout;
 	if (l->o->connect_timeout > 0)

@@ -1,0 +1,236 @@
+/*
+ * listener.c: --listen: binds, takes handshakes one at a time until a
+ * peer authenticates (a stalled one gives way), prints the ready line.
+ */
+#define _GNU_SOURCE
+#include "quic_ep.h"
+
+/*
+ * A listener serves one handshake at a time.  One whose peer has been
+ * silent for HANDSHAKE_YIELD (or four measured round trips, if longer)
+ * gives way to a new peer's Initial packet (pkt): a peer that starts a
+ * handshake and stalls, or a spoofed Initial, cannot hold the listener
+ * until --connect-timeout while the pinned peer waits; a slow but live
+ * handshake (a lossy path: its peer retransmits) is not cut short.
+ * Returns 1 when the current handshake was dropped, 0 when the packet
+ * must wait.
+ */
+int
+ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
+    const uint8_t *pkt, size_t len)
+{
+	ngtcp2_conn_info ci;
+	ngtcp2_pkt_hd hd;
+	char who[QUIC_HOST_MAX + 8];
+	double now = progress_now(), limit = HANDSHAKE_YIELD;
+
+	if (!ep->is_server || ep->handshake_done)
+		return 0;
+	ngtcp2_conn_get_conn_info(ep->conn, &ci);
+	if (ci.min_rtt != UINT64_MAX &&
+	    4.0 * (double)ci.smoothed_rtt / 1e9 > limit)
+		limit = 4.0 * (double)ci.smoothed_rtt / 1e9;
+	if (now - ep->t_last_rx < limit || ngtcp2_accept(&hd, pkt, len) != 0)
+		return 0;
+	ep_addr_text(from, who, sizeof(who));
+	ep_fail(ep, EXIT_FAIL, "silent for %.1f s, %.1f s into the "
+	    "handshake, and %s is waiting", now - ep->t_last_rx,
+	    now - ep->t_hs_start, who);
+	/* Tell the stalled peer, should it wake up: it fails at once. */
+	ngtcp2_ccerr_set_transport_error(&ep->ccerr,
+	    NGTCP2_CONNECTION_REFUSED, (const uint8_t *)HANDSHAKE_YIELD_REASON,
+	    sizeof(HANDSHAKE_YIELD_REASON) - 1);
+	ep->close_pending = 1;
+	ep_server_reset(ep);
+	return 1;
+}
+
+/* ---- endpoints --------------------------------------------------------- */
+
+int
+ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
+{
+	ngtcp2_pkt_hd hd;
+	ngtcp2_settings s;
+	ngtcp2_transport_params p;
+	ngtcp2_cid scid;
+	ngtcp2_path path;
+	uint8_t cid[CID_LEN];
+	int rc;
+
+	if (ngtcp2_accept(&hd, pkt, len) != 0)
+		return -1;	/* not an Initial we can take: drop it */
+	ep_conn_settings(ep, &s, &p);
+	p.original_dcid = hd.dcid;
+	p.original_dcid_present = 1;
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, cid, sizeof(cid)) < 0 ||
+	    gnutls_rnd(GNUTLS_RND_RANDOM, p.stateless_reset_token,
+	    sizeof(p.stateless_reset_token)) < 0)
+		return -1;
+	p.stateless_reset_token_present = 1;
+	ngtcp2_cid_init(&scid, cid, sizeof(cid));
+	path.local.addr = &ep->local.sa;
+	path.local.addrlen = ep->locallen;
+	path.remote.addr = &ep->remote.sa;
+	path.remote.addrlen = ep->remotelen;
+	path.user_data = NULL;
+	ep->handshake_done = 0;
+	ep->pin_mismatch = 0;
+	ep->got_pin[0] = '\0';
+	ep->t_hs_start = ep->t_last_rx = progress_now();
+	if (ep_tls_new(ep) != 0)
+		return -1;
+	rc = ngtcp2_conn_server_new(&ep->conn, &hd.scid, &scid, &path,
+	    hd.version, &ep_callbacks_server, &s, &p, NULL, ep);
+	if (rc != 0) {
+		ep_conn_free(ep);
+		ep_fail(ep, EXIT_FAIL, "QUIC: %s", ngtcp2_strerror(rc));
+		return -1;
+	}
+	ngtcp2_conn_set_tls_native_handle(ep->conn, ep->tls);
+	ep_conn_keepalive(ep);
+	ep_addr_text(&ep->remote, ep->peer_text, sizeof(ep->peer_text));
+	return 0;
+}
+
+/*
+ * A handshake that failed before the peer was authenticated costs the
+ * listener nothing: say so, answer with the close, and wait for the next
+ * one (SPEC §5: "keeps waiting for the right one").
+ */
+void
+ep_server_reset(struct ep *ep)
+{
+	ep_log(ep, "handshake with %s failed, still listening: %s",
+	    ep->peer_text,
+	    ep->e != NULL ? ep->e->msg : "handshake failed");
+	if (ep->close_pending)
+		ep_send_close(ep);
+	ep_attempt_forget(ep);
+}
+
+static int
+ready_line(struct ep *ep)
+{
+	const struct quic_opts *o = ep->o;
+	char host[INET6_ADDRSTRLEN], line[QUIC_READY_MAX + 2];
+	const char *h = host;
+	uint16_t port;
+	size_t len;
+
+	if (ep->local.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &ep->local.in6.sin6_addr, host,
+		    sizeof(host));
+		port = ntohs(ep->local.in6.sin6_port);
+		if (IN6_IS_ADDR_UNSPECIFIED(&ep->local.in6.sin6_addr) &&
+		    o->advertise != NULL)
+			h = o->advertise;
+	} else {
+		inet_ntop(AF_INET, &ep->local.in.sin_addr, host, sizeof(host));
+		port = ntohs(ep->local.in.sin_port);
+		if (ep->local.in.sin_addr.s_addr == htonl(INADDR_ANY) &&
+		    o->advertise != NULL)
+			h = o->advertise;
+	}
+	if (quic_ready_format(line, sizeof(line) - 1, h, port,
+	    quic_identity_pin(ep->id)) != 0) {
+		ep_fail(ep, EXIT_USAGE, "--advertise %s: too long", h);
+		return -1;
+	}
+	if (o->on_ready != NULL)
+		o->on_ready(o->on_ready_arg, line);
+	if (o->ready_fd >= 0) {
+		len = strlen(line);
+		line[len++] = '\n';
+		if (io_write_full(o->ready_fd, line, len) != 0) {
+			ep_fail(ep, EXIT_FAIL, "ready line: write to fd %d: %s",
+			    o->ready_fd, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Binds to o->host and o->port (or a free port of the ranges). */
+int
+ep_server_bind(struct ep *ep)
+{
+	const struct quic_opts *o = ep->o;
+	struct addrinfo hints, *res = NULL;
+	const char *host = (o->host != NULL && o->host[0] != '\0') ?
+	    o->host : NULL;
+	int rc, zero = 0;
+	size_t r, tries, span = 0;
+	uint32_t start = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (host == NULL) {
+		hints.ai_family = AF_INET6;	/* dual-stack wildcard */
+		rc = getaddrinfo(NULL, "0", &hints, &res);
+		if (rc != 0) {
+			hints.ai_family = AF_INET;
+			rc = getaddrinfo(NULL, "0", &hints, &res);
+		}
+	} else {
+		rc = getaddrinfo(host, "0", &hints, &res);
+	}
+	if (rc != 0)
+		return ep_fail(ep, EXIT_USAGE, "%s: %s", host ? host : "*",
+		    gai_strerror(rc)), -1;
+	ep->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (ep->fd < 0) {
+		freeaddrinfo(res);
+		ep_fail(ep, EXIT_FAIL, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (res->ai_family == AF_INET6 && host == NULL)
+		(void)setsockopt(ep->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+		    sizeof(zero));
+	memcpy(&ep->local, res->ai_addr, res->ai_addrlen);
+	ep->locallen = res->ai_addrlen;
+	freeaddrinfo(res);
+
+	for (r = 0; r < o->nranges; r++)
+		span += (size_t)o->ranges[r].hi - o->ranges[r].lo + 1;
+	if (o->port == 0 && span > 0)
+		(void)gnutls_rnd(GNUTLS_RND_NONCE, &start, sizeof(start));
+	tries = (o->port == 0 && span > 0) ? span : 1;
+	for (size_t t = 0; t < tries; t++) {
+		uint16_t port = o->port;
+		if (o->port == 0 && span > 0) {
+			size_t k = (start + t) % span;
+			for (r = 0; k >= (size_t)o->ranges[r].hi -
+			    o->ranges[r].lo + 1; r++)
+				k -= (size_t)o->ranges[r].hi -
+				    o->ranges[r].lo + 1;
+			port = (uint16_t)(o->ranges[r].lo + k);
+		}
+		if (ep->local.sa.sa_family == AF_INET6)
+			ep->local.in6.sin6_port = htons(port);
+		else
+			ep->local.in.sin_port = htons(port);
+		if (bind(ep->fd, &ep->local.sa, ep->locallen) == 0)
+			goto bound;
+		if (errno != EADDRINUSE || tries == 1) {
+			char a[QUIC_HOST_MAX + 8];
+			ep_addr_text(&ep->local, a, sizeof(a));
+			ep_fail(ep, EXIT_FAIL, "bind %s: %s", a,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	ep_fail(ep, EXIT_FAIL, "--port-range: no free port");
+	return -1;
+bound:
+	ep->locallen = sizeof(ep->local);
+	if (getsockname(ep->fd, &ep->local.sa, &ep->locallen) != 0) {
+		ep_fail(ep, EXIT_FAIL, "getsockname: %s", strerror(errno));
+		return -1;
+	}
+	ep_socket_tune(ep);
+	return ready_line(ep);
+}

@@ -1,0 +1,278 @@
+/*
+ * stream.c: the one data stream.  The sender reads its input into a
+ * ring that holds every byte until the peer acknowledges it; the
+ * receiver collects stream data in a buffer and writes it out, and
+ * extends the flow-control window only for bytes written.
+ */
+#define _GNU_SOURCE
+#include "quic_ep.h"
+
+/* Sender: bytes up to offset+len are acknowledged; ring space is free. */
+int
+ep_acked_cb(ngtcp2_conn *conn, int64_t sid, uint64_t off, uint64_t len,
+    void *ud, void *sud)
+{
+	struct ep *ep = ud;
+
+	(void)conn;
+	(void)sud;
+	if (ep->is_sender && sid == ep->sid && off + len > ep->acked) {
+		if (ep->o->progress != NULL)
+			progress_add(ep->o->progress, off + len - ep->acked);
+		ep->acked = off + len;
+	}
+	return 0;
+}
+
+/* Receiver: writes what the output takes now, never waiting for it. */
+void
+ep_output_flush(struct ep *ep)
+{
+	while (ep->ohead < ep->olen && !ep->failed && !ep->out_stalled) {
+		ssize_t n = io_write_nowait(ep->o->data_fd, ep->obuf +
+		    ep->ohead, ep->olen - ep->ohead, &ep->out_mode);
+
+		if (n < 0) {
+			ep_fail_app(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
+			    "receiver output failed: write: %s",
+			    strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			ep->out_stalled = 1;	/* the reader is slow */
+			return;
+		}
+		ep->ohead += (size_t)n;
+		ep->written += (uint64_t)n;
+		if (ep->o->progress != NULL)
+			progress_add(ep->o->progress, (uint64_t)n);
+	}
+	if (ep->ohead < ep->olen)
+		return;
+	ep->ohead = ep->olen = 0;
+	/*
+	 * A backlog is over: give its pages back, so that a burst of
+	 * out-of-order data buffered later by ngtcp2 does not add up with
+	 * it in the peak RSS.
+	 */
+	if (ep->otouched > OUTPUT_KEEP) {
+		(void)madvise(ep->obuf + OUTPUT_KEEP, ep->otouched -
+		    OUTPUT_KEEP, MADV_DONTNEED);
+		ep->otouched = 0;
+	}
+}
+
+/* Receiver: whether output waits for the reader (or for a write). */
+int
+ep_output_pending(const struct ep *ep)
+{
+	return ep->olen > ep->ohead;
+}
+
+int
+ep_recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
+    uint64_t off, const uint8_t *data, size_t len, void *ud, void *sud)
+{
+	struct ep *ep = ud;
+
+	(void)off;
+	(void)sud;
+	if (ep->failed)
+		return 0;
+	if (ep->is_sender) {
+		/* Only the confirmation may come back, on our stream. */
+		if (sid != ep->sid || quic_confirm_feed(&ep->confirm, data,
+		    len, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) != 0)
+			ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
+			    "protocol error: unexpected data from the "
+			    "receiver (is the peer also a sender?)");
+		return 0;
+	}
+	if (ep->sid < 0 && !ngtcp2_conn_is_local_stream(conn, sid) &&
+	    ngtcp2_is_bidi_stream(sid))
+		ep->sid = sid;
+	if (sid != ep->sid) {
+		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
+		    "protocol error: data on an unexpected stream");
+		return 0;
+	}
+	if (len > OUTPUT_BUF_SIZE - ep->olen && ep->ohead > 0) {
+		memmove(ep->obuf, ep->obuf + ep->ohead, ep->olen - ep->ohead);
+		ep->olen -= ep->ohead;
+		ep->ohead = 0;
+	}
+	if (len > OUTPUT_BUF_SIZE - ep->olen) {
+		/* ngtcp2 enforces our flow control: this cannot happen. */
+		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
+		    "protocol error: more data than the flow-control window");
+		return 0;
+	}
+	if (len > 0)	/* a bare FIN comes with data NULL */
+		memcpy(ep->obuf + ep->olen, data, len);
+	ep->olen += len;
+	ep->received += len;
+	if (ep->olen > ep->otouched)
+		ep->otouched = ep->olen;
+	if (ep->olen - ep->ohead >= OUTPUT_FLUSH_AT)
+		ep_output_flush(ep);
+	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
+		ep->fin_received = 1;
+	return 0;
+}
+
+int
+ep_stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
+    uint64_t code, void *ud, void *sud)
+{
+	struct ep *ep = ud;
+
+	(void)conn;
+	(void)sud;
+	if (sid != ep->sid || ep->failed || ep->done)
+		return 0;
+	if (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET && code != 0) {
+		ep_fail(ep, EXIT_FAIL, "peer aborted the stream (error %"
+		    PRIu64 ")", code);
+		return 0;
+	}
+	/* Receiver: our confirmation and FIN were acknowledged. */
+	if (!ep->is_sender && ep->confirm_queued &&
+	    ep->confirm_sent == CONFIRM_LEN) {
+		ep->done = 1;
+		ngtcp2_ccerr_set_application_error(&ep->ccerr, QUIC_APP_OK,
+		    NULL, 0);
+		ep->close_pending = 1;
+	}
+	return 0;
+}
+
+int
+ep_stream_reset_cb(ngtcp2_conn *conn, int64_t sid, uint64_t final_size,
+    uint64_t code, void *ud, void *sud)
+{
+	struct ep *ep = ud;
+
+	(void)conn;
+	(void)sud;
+	if (sid == ep->sid && !ep->done)
+		ep_fail(ep, EXIT_FAIL, "peer reset the stream after %" PRIu64
+		    " bytes (error %" PRIu64 ")", final_size, code);
+	return 0;
+}
+
+int
+ep_stop_sending_cb(ngtcp2_conn *conn, int64_t sid, uint64_t code, void *ud,
+    void *sud)
+{
+	struct ep *ep = ud;
+
+	(void)conn;
+	(void)sud;
+	if (sid == ep->sid && !ep->done)
+		ep_fail(ep, EXIT_FAIL, "peer stopped reading (error %"
+		    PRIu64 ")", code);
+	return 0;
+}
+
+
+/* ---- the stream -------------------------------------------------------- */
+
+void
+ep_stream_open(struct ep *ep)
+{
+	int rc;
+
+	if (!ep->is_sender || ep->sid >= 0 || !ep->handshake_done)
+		return;
+	rc = ngtcp2_conn_open_bidi_stream(ep->conn, &ep->sid, NULL);
+	if (rc == NGTCP2_ERR_STREAM_ID_BLOCKED)
+		return;		/* the peer will raise its limit */
+	if (rc != 0) {
+		ep_fail(ep, EXIT_FAIL, "cannot open stream: %s",
+		    ngtcp2_strerror(rc));
+		ep->sid = -1;
+	}
+}
+
+/*
+ * Fills vec with what we have for the stream and not yet given to
+ * ngtcp2.  Returns the count and sets *fin when that includes the end.
+ */
+size_t
+ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
+{
+	*fin = 0;
+	if (ep->sid < 0 || ep->stream_blocked)
+		return (size_t)-1;
+	if (ep->is_sender) {
+		uint64_t len = ep->filled - ep->sent;
+		size_t pos = (size_t)(ep->sent % SEND_RING_SIZE), first;
+
+		if (ep->fin_sent)
+			return (size_t)-1;
+		*fin = ep->in_eof;
+		if (len == 0)
+			return *fin ? 0 : (size_t)-1;
+		first = SEND_RING_SIZE - pos;
+		if (first >= len) {
+			vec[0].base = ep->ring + pos;
+			vec[0].len = (size_t)len;
+			return 1;
+		}
+		vec[0].base = ep->ring + pos;
+		vec[0].len = first;
+		vec[1].base = ep->ring;
+		vec[1].len = (size_t)len - first;
+		return 2;
+	}
+	if (!ep->confirm_queued || ep->confirm_sent == CONFIRM_LEN)
+		return (size_t)-1;
+	vec[0].base = ep->confirm_out + ep->confirm_sent;
+	vec[0].len = CONFIRM_LEN - ep->confirm_sent;
+	*fin = 1;
+	return 1;
+}
+
+void
+ep_stream_account(struct ep *ep, ngtcp2_ssize n, int fin, size_t total)
+{
+	if (n < 0)
+		return;
+	if (ep->is_sender) {
+		ep->sent += (uint64_t)n;
+		if (fin && (size_t)n == total)
+			ep->fin_sent = 1;
+	} else {
+		ep->confirm_sent += (size_t)n;
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+/* Sender: reads input into free ring space.  Never blocks: poll said so. */
+void
+ep_input_read(struct ep *ep)
+{
+	uint64_t used = ep->filled - ep->acked;
+	size_t pos = (size_t)(ep->filled % SEND_RING_SIZE), room;
+	ssize_t n;
+
+	if (used >= SEND_RING_SIZE || ep->in_eof)
+		return;
+	room = SEND_RING_SIZE - pos;
+	if (room > SEND_RING_SIZE - used)
+		room = (size_t)(SEND_RING_SIZE - used);
+	if (room > INPUT_READ_MAX)
+		room = INPUT_READ_MAX;
+	n = io_read_ready(ep->o->data_fd, ep->ring + pos, room);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;	/* a non-blocking input: poll again */
+	if (n < 0) {
+		ep_fail_app(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL,
+		    "sender input failed: read: %s", strerror(errno));
+		return;
+	}
+	if (n == 0)
+		ep->in_eof = 1;	/* stdin EOF becomes the stream FIN */
+	ep->filled += (uint64_t)n;
+}

@@ -1,0 +1,79 @@
+/*
+ * tls.c: the TLS 1.3 session of an endpoint, and the pin check that
+ * replaces certificate chains.
+ */
+#define _GNU_SOURCE
+#include "quic_ep.h"
+
+/* ---- TLS ------------------------------------------------------------- */
+
+static ngtcp2_conn *
+get_conn(ngtcp2_crypto_conn_ref *ref)
+{
+	return ((struct ep *)ref->user_data)->conn;
+}
+
+/*
+ * Certificate verification is by pin only: the peer's leaf certificate
+ * must hash to the expected fingerprint.  TLS itself has already checked
+ * that the peer holds the key (CertificateVerify).
+ */
+static int
+verify_peer(gnutls_session_t s)
+{
+	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
+	struct ep *ep = ref->user_data;
+	const gnutls_datum_t *certs;
+	unsigned n = 0;
+
+	certs = gnutls_certificate_get_peers(s, &n);
+	if (certs == NULL || n == 0)
+		return -1;
+	if (quic_pin_of_der(certs[0].data, certs[0].size, ep->got_pin) != 0)
+		return -1;
+	if (ep->expect_pin != NULL && strcmp(ep->expect_pin, ep->got_pin)) {
+		ep->pin_mismatch = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+ep_tls_new(struct ep *ep)
+{
+	gnutls_datum_t alpn;
+	int rc;
+
+	rc = gnutls_init(&ep->tls, (ep->is_server ? GNUTLS_SERVER :
+	    GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA | GNUTLS_NO_TICKETS);
+	if (rc < 0)
+		goto fail;
+	if ((rc = gnutls_priority_set_direct(ep->tls, TLS_PRIORITY,
+	    NULL)) < 0)
+		goto fail;
+	if ((ep->is_server ?
+	    ngtcp2_crypto_gnutls_configure_server_session(ep->tls) :
+	    ngtcp2_crypto_gnutls_configure_client_session(ep->tls)) != 0) {
+		ep_fail(ep, EXIT_FAIL, "cannot set up QUIC TLS session");
+		return -1;
+	}
+	ep->ref.get_conn = get_conn;
+	ep->ref.user_data = ep;
+	gnutls_session_set_ptr(ep->tls, &ep->ref);
+	if ((rc = gnutls_credentials_set(ep->tls, GNUTLS_CRD_CERTIFICATE,
+	    ep->cred)) < 0)
+		goto fail;
+	alpn.data = (unsigned char *)(uintptr_t)ep->alpn;
+	alpn.size = (unsigned)strlen(ep->alpn);
+	if ((rc = gnutls_alpn_set_protocols(ep->tls, &alpn, 1,
+	    GNUTLS_ALPN_MANDATORY)) < 0)
+		goto fail;
+	if (ep->is_server)
+		gnutls_certificate_server_set_request(ep->tls,
+		    GNUTLS_CERT_REQUIRE);
+	gnutls_session_set_verify_function(ep->tls, verify_peer);
+	return 0;
+fail:
+	ep_fail(ep, EXIT_FAIL, "TLS: %s", gnutls_strerror(rc));
+	return -1;
+}
