@@ -118,7 +118,7 @@ fingerprint() {
 }
 
 @test "stderr without a final newline is relayed whole" {
-	rcp-launch testhost 'printf partial >&2' 2>"$T/e"
+	rcp-launch testhost 'printf partial >&2' 2>"$T/e" || { cat "$T/e"; false; }
 	assert_equal "$(od -An -c "$T/e" | tr -d ' ')" 'partial'
 }
 

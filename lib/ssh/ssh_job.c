@@ -64,9 +64,11 @@ static const char job_head[] =
     "did not start in $rcp_d\" >&2; exit 255; }\n"
     "\tsleep 0.1\n"
     "done\n"
-    "{ [ -O \"$rcp_d\" ] && echo $$ >\"$rcp_d/pg.new\" &&\n"
-    "    mv -f \"$rcp_d/pg.new\" \"$rcp_d/pg\" && [ ! -d \"$rcp_d/closed\" ]; "
-    "} 2>/dev/null || exit 255\n"
+    "[ -O \"$rcp_d\" ] || { echo \"rcp-launch: $rcp_d is not ours\" >&2; "
+    "exit 255; }\n"
+    "{ echo $$ >\"$rcp_d/pg.new\" && mv -f \"$rcp_d/pg.new\" \"$rcp_d/pg\"; "
+    "} || exit 255\n"
+    "[ ! -d \"$rcp_d/closed\" ] || exit 255\n"
     "unset rcp_d rcp_i\n";
 
 static const struct {
