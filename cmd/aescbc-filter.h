@@ -25,6 +25,7 @@
 #include "parse.h"
 #include "progress.h"
 #include "rcp.h"
+#include "wipe.h"
 
 static void __attribute__((noreturn))
 usage(const char *reason)
@@ -111,10 +112,8 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1)
+	if (cli_file_operand(argc, argv, &input) != 0)
 		usage("at most one FILE");
-	if (argc == 1 && strcmp(argv[0], "-") != 0)
-		input = argv[0];
 	if (keyfile == NULL)
 		usage("-k KEYFILE is required");
 	if (ivfile == NULL)
@@ -131,7 +130,7 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 	signal(SIGPIPE, SIG_IGN);
 	if (input != NULL &&
 	    (in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
-		cbc_wipe(key, sizeof(key));
+		wipe(key, sizeof(key));
 		diag_die(EXIT_FAIL, "%s: %s", input, strerror(errno));
 	}
 	io_grow_pipe(in_fd, CBC_STREAM_BUF);
@@ -147,8 +146,8 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 		rc = cbc_stream(in_fd, STDOUT_FILENO, decrypt, key, iv, &prog,
 		    &e);
 	}
-	cbc_wipe(key, sizeof(key));
-	cbc_wipe(iv, sizeof(iv));
+	wipe(key, sizeof(key));
+	wipe(iv, sizeof(iv));
 	progress_finish(&prog);
 	if (rc != 0)
 		diag_die_error(&e);

@@ -111,10 +111,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1)
+	if (cli_file_operand(argc, argv, &input) != 0)
 		usage("at most one FILE");
-	if (argc == 1 && strcmp(argv[0], "-") != 0)
-		input = argv[0];
 	if (!have_cipher)
 		h.cipher_size = frame_default_cipher_size(h.buffer_size);
 	if (have_cipher && h.cipher_size <= h.buffer_size)

@@ -85,10 +85,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1)
+	if (cli_file_operand(argc, argv, &input) != 0)
 		usage("at most one FILE");
-	if (argc == 1 && strcmp(argv[0], "-") != 0)
-		input = argv[0];
 	if (inspect && output != NULL)
 		usage("--inspect writes no payload: -o cannot go with it");
 

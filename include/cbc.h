@@ -86,7 +86,4 @@ int cbc_frames(int in_fd, int out_fd, int decrypt,
     unsigned threads, struct progress *p, int want_progress,
     struct rcp_error *e);
 
-/* Wipes a secret buffer in a way the compiler cannot elide. */
-void cbc_wipe(void *p, size_t n);
-
 #endif

@@ -11,4 +11,11 @@
 	{ "help", no_argument, NULL, 'h' }, \
 	{ "version", no_argument, NULL, 'V' }
 
+/*
+ * The operands after the options, for a program that reads at most one
+ * FILE, "-" or none meaning stdin.  Sets *path to FILE, or to NULL for
+ * stdin.  Returns 0, or -1 when there is more than one operand.
+ */
+int cli_file_operand(int argc, char *const argv[], const char **path);
+
 #endif

@@ -25,7 +25,5 @@ void progress_init(struct progress *p, int enabled, int known_total,
 void progress_add(struct progress *p, uint64_t n);
 /* Final redraw and newline, if anything was drawn or enabled. */
 void progress_finish(struct progress *p);
-/* Monotonic clock in seconds, shared by progress and stats. */
-double progress_now(void);
 
 #endif

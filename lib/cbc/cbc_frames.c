@@ -43,7 +43,9 @@
 #include "core/be.h"
 #include "cbc.h"
 #include "frame.h"
+#include "wipe.h"
 #include "io.h"
+#include "wipe.h"
 #include "progress.h"
 
 struct cbc_chunk {
@@ -211,7 +213,7 @@ cbc_pad_of(EVP_CIPHER_CTX *ecb, const struct cbc_engine *g,
 		if (blk[i] != pad)
 			pad = 0;
 	}
-	cbc_wipe(blk, sizeof(blk));
+	wipe(blk, sizeof(blk));
 	return pad;
 }
 
@@ -332,8 +334,8 @@ cbc_engine_free(struct cbc_engine *g)
 		free(g->ring[i].chunks);
 	}
 	free(g->ring);
-	cbc_wipe(g->key, sizeof(g->key));
-	cbc_wipe(g->iv, sizeof(g->iv));
+	wipe(g->key, sizeof(g->key));
+	wipe(g->iv, sizeof(g->iv));
 }
 
 /* Sizes the ring for buffer_size M and starts the workers. */
@@ -441,14 +443,14 @@ cbc_frames(int in_fd, int out_fd, int decrypt,
 	memcpy(g.key, key, CBC_KEY_LEN);
 	memcpy(g.iv, iv, CBC_KEY_LEN);
 	if (frame_reader_init(&r, in_fd) != 0) {
-		cbc_wipe(g.key, sizeof(g.key));
-		cbc_wipe(g.iv, sizeof(g.iv));
+		wipe(g.key, sizeof(g.key));
+		wipe(g.iv, sizeof(g.iv));
 		return error_set_errno(e, EXIT_FAIL, "cannot allocate buffer");
 	}
 	if (cbc_header(&r, out_fd, decrypt, &h, e) != 0) {
 		frame_reader_free(&r);
-		cbc_wipe(g.key, sizeof(g.key));
-		cbc_wipe(g.iv, sizeof(g.iv));
+		wipe(g.key, sizeof(g.key));
+		wipe(g.iv, sizeof(g.iv));
 		return -1;
 	}
 	progress_init(p, want_progress, 1, h.total_len);

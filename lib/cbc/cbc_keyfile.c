@@ -24,16 +24,10 @@
 
 #include "cbc.h"
 #include "io.h"
+#include "wipe.h"
 
 #define CBC_EXPECTED "expected 16 raw bytes, 32 hex digits or a PEM block"
 #define CBC_PEM_BEGIN "-----BEGIN "
-
-void
-cbc_wipe(void *p, size_t n)
-{
-	if (p != NULL && n > 0)
-		OPENSSL_cleanse(p, n);
-}
 
 static int
 hex_value(unsigned char c)
@@ -78,7 +72,7 @@ load_pem(const char *path, const char *what, const unsigned char *buf,
 	rc = 0;
 out:
 	if (data != NULL) {
-		cbc_wipe(data, dlen > 0 ? (size_t)dlen : 0);
+		wipe(data, dlen > 0 ? (size_t)dlen : 0);
 		OPENSSL_free(data);
 	}
 	OPENSSL_free(name);
@@ -160,7 +154,7 @@ cbc_load_file(const char *path, const char *what,
 		return error_set_errno(e, EXIT_USAGE, "%s: cannot read %s file",
 		    path, what);
 	if ((size_t)got > CBC_KEYFILE_MAX) {
-		cbc_wipe(buf, sizeof(buf));
+		wipe(buf, sizeof(buf));
 		return error_set(e, EXIT_USAGE, "%s: more than %u bytes, "
 		    CBC_EXPECTED, path, CBC_KEYFILE_MAX);
 	}
@@ -172,7 +166,7 @@ cbc_load_file(const char *path, const char *what,
 		rc = load_pem(path, what, buf, (size_t)got, out, e);
 	else
 		rc = load_line(path, buf, (size_t)got, out, e);
-	cbc_wipe(buf, (size_t)got);
+	wipe(buf, (size_t)got);
 	return rc;
 }
 
@@ -231,7 +225,7 @@ render(const unsigned char key[CBC_KEY_LEN], enum cbc_format fmt,
 		EVP_EncodeBlock(b64, key, CBC_KEY_LEN);
 		n = snprintf(text, cap, "-----BEGIN %s-----\n%s\n"
 		    "-----END %s-----\n", label, (char *)b64, label);
-		cbc_wipe(b64, sizeof(b64));
+		wipe(b64, sizeof(b64));
 		return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	}
 }
@@ -249,7 +243,7 @@ cbc_keygen_file(const char *path, enum cbc_format fmt, int force,
 		return error_set(e, EXIT_FAIL, "%s: the random number "
 		    "generator failed", path);
 	len = render(key, fmt, label, text, sizeof(text));
-	cbc_wipe(key, sizeof(key));
+	wipe(key, sizeof(key));
 	if (len == 0) {
 		error_set(e, EXIT_FAIL, "%s: cannot format key", path);
 		goto out;
@@ -296,7 +290,7 @@ cbc_keygen_file(const char *path, enum cbc_format fmt, int force,
 	}
 	rc = 0;
 out:
-	cbc_wipe(text, sizeof(text));
+	wipe(text, sizeof(text));
 	if (fd >= 0)
 		close(fd);
 	if (tmp != NULL && !(rc == 0 && force))

@@ -1,21 +1,12 @@
 /* progress.c: a pv-like one-line status on stderr, at most 4 Hz. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "progress.h"
 
 #define PROGRESS_INTERVAL 0.25	/* SPEC §1: at most 4 redraws a second */
-
-double
-progress_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void
 progress_init(struct progress *p, int enabled, int known_total,
@@ -26,7 +17,7 @@ progress_init(struct progress *p, int enabled, int known_total,
 	p->fd = STDERR_FILENO;
 	p->known_total = known_total;
 	p->total = total;
-	p->start = progress_now();
+	p->start = clock_now();
 	p->last_draw = p->start;
 }
 
@@ -91,7 +82,7 @@ progress_add(struct progress *p, uint64_t n)
 	p->done += n;
 	if (!p->enabled)
 		return;
-	now = progress_now();
+	now = clock_now();
 	if (now - p->last_draw >= PROGRESS_INTERVAL)
 		progress_draw(p, now);
 }
@@ -101,6 +92,6 @@ progress_finish(struct progress *p)
 {
 	if (!p->enabled)
 		return;
-	progress_draw(p, progress_now());
+	progress_draw(p, clock_now());
 	(void)!write(p->fd, "\n", 1);
 }

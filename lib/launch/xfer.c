@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "io.h"
-#include "progress.h"
 #include "xfer.h"
 
 int
@@ -97,7 +97,7 @@ void
 ssh_xfer_finish(struct ssh_xfer *x, double secs,
     volatile sig_atomic_t *stop)
 {
-	double deadline = progress_now() + secs;
+	double deadline = clock_now() + secs;
 	struct pollfd p;
 	int ms;
 
@@ -105,13 +105,13 @@ ssh_xfer_finish(struct ssh_xfer *x, double secs,
 
 	while (ssh_xfer_running(x) && !ssh_xfer_reap(x)) {
 		if (!x->cancelled && ((stop != NULL && *stop) ||
-		    (secs >= 0 && progress_now() >= deadline)))
+		    (secs >= 0 && clock_now() >= deadline)))
 			ssh_xfer_cancel(x);
 		/* Cancelled here or before: the grace period starts now. */
 		if (x->cancelled && cancelled_at == 0)
-			cancelled_at = progress_now();
+			cancelled_at = clock_now();
 		if (x->cancelled &&
-		    progress_now() - cancelled_at >= SSH_XFER_CANCEL_GRACE) {
+		    clock_now() - cancelled_at >= SSH_XFER_CANCEL_GRACE) {
 			/*
 			 * Still blocked, in a write to a reader that stalled:
 			 * leave the thread behind; the process is on its way
@@ -121,7 +121,7 @@ ssh_xfer_finish(struct ssh_xfer *x, double secs,
 			return;
 		}
 		ms = x->cancelled ? 100 : secs < 0 ? -1 :
-		    (int)((deadline - progress_now()) * 1000) + 1;
+		    (int)((deadline - clock_now()) * 1000) + 1;
 		p.fd = x->done_pipe[0];
 		p.events = POLLIN;
 		(void)poll(&p, 1, ms);	/* EINTR: look at stop again */

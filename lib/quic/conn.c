@@ -278,7 +278,7 @@ ep_feed(struct ep *ep, const uint8_t *pkt, size_t len)
 	ep->pkts_recv++;
 	rc = ngtcp2_conn_read_pkt(ep->conn, &path, &pi, pkt, len, ep_now());
 	if (rc == 0) {
-		ep->t_last_rx = progress_now();
+		ep->t_last_rx = clock_now();
 		return;
 	}
 	switch (rc) {

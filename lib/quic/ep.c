@@ -8,11 +8,7 @@
 ngtcp2_tstamp
 ep_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ngtcp2_tstamp)ts.tv_sec * NGTCP2_SECONDS +
-	    (ngtcp2_tstamp)ts.tv_nsec;
+	return (ngtcp2_tstamp)clock_now_ns();	/* NGTCP2_SECONDS is 1e9 */
 }
 
 void

@@ -22,7 +22,7 @@ ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
 	ngtcp2_conn_info ci;
 	ngtcp2_pkt_hd hd;
 	char who[QUIC_HOST_MAX + 8];
-	double now = progress_now(), limit = HANDSHAKE_YIELD;
+	double now = clock_now(), limit = HANDSHAKE_YIELD;
 
 	if (!ep->is_server || ep->handshake_done)
 		return 0;
@@ -77,7 +77,7 @@ ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 	ep->handshake_done = 0;
 	ep->pin_mismatch = 0;
 	ep->got_pin[0] = '\0';
-	ep->t_hs_start = ep->t_last_rx = progress_now();
+	ep->t_hs_start = ep->t_last_rx = clock_now();
 	if (ep_tls_new(ep) != 0)
 		return -1;
 	rc = ngtcp2_conn_server_new(&ep->conn, &hd.scid, &scid, &path,

@@ -113,7 +113,7 @@ idle_timed_out(struct ep *ep)
 	    ngtcp2_conn_get_remote_transport_params(ep->conn);
 	unsigned secs = ep->o->idle_timeout;
 	const char *whose = "--idle-timeout";
-	double silent = progress_now() - ep->t_last_rx;
+	double silent = clock_now() - ep->t_last_rx;
 
 	if (!ep->handshake_done) {
 		ep_fail(ep, EXIT_FAIL, "handshake with %s timed out",
@@ -138,7 +138,7 @@ ep_loop(struct ep *ep)
 	double accept_deadline = 0;
 
 	if (ep->is_server && o->accept_timeout > 0)
-		accept_deadline = progress_now() + o->accept_timeout;
+		accept_deadline = clock_now() + o->accept_timeout;
 	for (;;) {
 		struct pollfd pfd[3];
 		ngtcp2_tstamp expiry, now;
@@ -159,7 +159,7 @@ ep_loop(struct ep *ep)
 						    ep->got_pin);
 				}
 				if (ep->t_start == 0)
-					ep->t_start = progress_now();
+					ep->t_start = clock_now();
 				progress_protocol(ep);
 			}
 			if (!ep->failed && !ep->close_pending && !ep->done)
@@ -204,7 +204,7 @@ ep_loop(struct ep *ep)
 		}
 		if (ep->is_server && !ep->handshake_done &&
 		    accept_deadline > 0) {
-			double left = accept_deadline - progress_now();
+			double left = accept_deadline - clock_now();
 			int ms;
 			if (left <= 0) {
 				ep_fail(ep, EXIT_FAIL, "no peer within %u s "
@@ -373,7 +373,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 		freeaddrinfo(addrs);
 	}
 out:
-	ep.t_end = progress_now();
+	ep.t_end = clock_now();
 	if (st != NULL) {
 		st->bytes = ep.is_sender ? ep.acked : ep.written;
 		st->seconds = ep.t_start > 0 ? ep.t_end - ep.t_start : 0;

@@ -24,6 +24,7 @@
 #include "io.h"
 #include "quic.h"
 #include "quic_int.h"
+#include "wipe.h"
 
 /* An identity file is two PEM blocks; anything larger is not one. */
 #define IDENTITY_FILE_MAX (64 * 1024)
@@ -208,7 +209,7 @@ quic_identity_load_file(struct quic_identity **out, const char *path,
 		}
 	}
 	close(fd);
-	explicit_bzero(buf, IDENTITY_FILE_MAX + 1);
+	wipe(buf, IDENTITY_FILE_MAX + 1);
 	free(buf);
 	return rc;
 }
@@ -228,7 +229,7 @@ quic_identity_export_pem(const struct quic_identity *id, char **pem,
 	    (rc = gnutls_x509_crt_export2(id->crt, GNUTLS_X509_FMT_PEM,
 	    &c)) < 0) {
 		if (k.data != NULL) {
-			gnutls_memset(k.data, 0, k.size);
+			wipe(k.data, k.size);
 			gnutls_free(k.data);
 		}
 		return error_set(e, EXIT_FAIL, "cannot export identity: %s",
@@ -244,7 +245,7 @@ quic_identity_export_pem(const struct quic_identity *id, char **pem,
 		*len = (size_t)k.size + c.size;
 		rc = 0;
 	}
-	gnutls_memset(k.data, 0, k.size);
+	wipe(k.data, k.size);
 	gnutls_free(k.data);
 	gnutls_free(c.data);
 	if (rc != 0)
@@ -258,7 +259,7 @@ quic_pem_free(char *pem, size_t len)
 {
 	if (pem == NULL)
 		return;
-	explicit_bzero(pem, len);
+	wipe(pem, len);
 	free(pem);
 }
 
@@ -306,7 +307,7 @@ quic_identity_free(struct quic_identity *id)
 		gnutls_x509_privkey_deinit(id->key);
 	if (id->crt != NULL)
 		gnutls_x509_crt_deinit(id->crt);
-	explicit_bzero(id, sizeof(*id));
+	wipe(id, sizeof(*id));
 	free(id);
 }
 

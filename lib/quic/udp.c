@@ -128,14 +128,14 @@ static void
 close_linger(struct ep *ep, const uint8_t *pkt, size_t len)
 {
 	ngtcp2_duration pto = ngtcp2_conn_get_pto(ep->conn);
-	double end = progress_now() + (double)(3 * pto) / NGTCP2_SECONDS;
-	double max = progress_now() + CLOSE_LINGER_MAX;
+	double end = clock_now() + (double)(3 * pto) / NGTCP2_SECONDS;
+	double max = clock_now() + CLOSE_LINGER_MAX;
 
 	if (end > max)
 		end = max;
 	for (;;) {
 		struct pollfd pfd = { .fd = ep->fd, .events = POLLIN };
-		double left = end - progress_now();
+		double left = end - clock_now();
 		int got = 0, gone = 0;
 		ssize_t n;
 

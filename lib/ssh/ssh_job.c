@@ -10,10 +10,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "io.h"
-#include "progress.h"
 #include "quic.h"
 #include "ssh_job.h"
+#include "wipe.h"
 
 /*
  * The watchdog, run first by its own remote login shell (POSIX sh).  It
@@ -263,7 +264,7 @@ ssh_job_free(struct ssh_job *j)
 	}
 	/* It carried --to's private key on its way to DST. */
 	if (j->inbuf != NULL)
-		explicit_bzero(j->inbuf, SSH_JOB_IO_BUF);
+		wipe(j->inbuf, SSH_JOB_IO_BUF);
 	free(j->inbuf);
 	free(j->outbuf);
 	j->inbuf = j->outbuf = NULL;
@@ -511,7 +512,7 @@ ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
 		    kill_deadline == 0) {
 			for (i = 0; i < n; i++)
 				ssh_job_kill(jobs[i]);
-			kill_deadline = progress_now() + SSH_JOB_KILL_GRACE;
+			kill_deadline = clock_now() + SSH_JOB_KILL_GRACE;
 			rc = 1;
 		}
 		if (woke) {
@@ -536,7 +537,7 @@ ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
 				j->in_eof = 1;
 				ssh_job_kill(j);
 				if (kill_deadline == 0)
-					kill_deadline = progress_now() +
+					kill_deadline = clock_now() +
 					    SSH_JOB_KILL_GRACE;
 			}
 			poll_stdin(j, ev);
@@ -559,7 +560,7 @@ ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
 		}
 		if (open == 0)
 			break;
-		if (kill_deadline != 0 && progress_now() > kill_deadline)
+		if (kill_deadline != 0 && clock_now() > kill_deadline)
 			break;
 		/* Signals interrupt the wait; the timeout bounds a race. */
 		(void)ssh_event_dopoll(ev, 500);

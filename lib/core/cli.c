@@ -1,0 +1,16 @@
+/* cli.c: command-line rules every program shares (cli.h). */
+#include <stddef.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_file_operand(int argc, char *const argv[], const char **path)
+{
+	*path = NULL;
+	if (argc > 1)
+		return -1;
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
+		*path = argv[0];
+	return 0;
+}
