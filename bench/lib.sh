@@ -2,6 +2,8 @@
 # Figures are always ratios against an anchor measured in the same run,
 # with A and B runs alternated, because these machines are noisy.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.bash"
+
 BENCH_DIR=${BENCH_DIR:-/dev/shm/rcp-bench}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_SIZE_MB=${BENCH_SIZE_MB:-1024}
@@ -51,16 +53,6 @@ compare() {
 	printf '%-44s %8.3f s %8.3f s %6.3f  <= %-5s %s\n' "$label" "$ma" "$mb" \
 		"$ratio" "$target" "$verdict"
 	BENCH_OURS=$ma BENCH_ANCHOR=$mb
-}
-
-# free_udp_port: a UDP port on 127.0.0.1 that nothing is bound to.
-free_udp_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		ss -Hulnt "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-	return 1
 }
 
 compare_header() {

@@ -31,18 +31,17 @@ SSH="ssh -F '$HOME/.ssh/config' -o BatchMode=yes -c aes128-gcm@openssh.com"
 
 # One transfer, start to end: the receiver listens, the sender connects
 # with the pin from the ready line; both must exit 0.
+cp scripts/common.bash "$W/common.bash"
 cat >"$W/pair.sh" <<'PAIR'
 set -euo pipefail
 in=$1 w=$2 stats=${3:-}
+. "$w/common.bash"
 rm -f "$w/ready"
 rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 $stats 3>"$w/ready" \
     >/dev/null 2>"$w/recv.err" &
 r=$!
-for i in $(seq 100); do
-	[ -s "$w/ready" ] && break
-	sleep 0.02
-done
-read -r _ addr pin <"$w/ready"
+ready=$(read_ready "$w/ready")
+read -r addr pin <<<"$ready"
 rcp-quic-send --connect "$addr" --pin "$pin" $stats "$in" 2>"$w/send.err"
 wait "$r"
 PAIR
@@ -65,7 +64,7 @@ if command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null; then
 	ln -s "$in" "$W/htdocs/in"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$W/gtls.key" -out "$W/gtls.crt" -days 1 -subj /CN=localhost 2>/dev/null
-	gport=$(free_udp_port)
+	gport=$(free_port udp)
 	gtlsserver -q -d "$W/htdocs" 127.0.0.1 "$gport" "$W/gtls.key" "$W/gtls.crt" \
 		>/dev/null 2>&1 &
 	GTLS_PID=$!

@@ -17,11 +17,11 @@ kf=(-k "$w/key" -i "$w/iv")
 t() { local name=$1; shift; /usr/bin/time -f %M -o "$w/rss.$name" "$@"; }
 
 # Frames over QUIC, as the README's main job runs it.
-mkfifo "$w/ready"
 t entropy-frame entropy-frame "$big" |
 	t aescbc-enc aescbc-enc --frames "${kf[@]}" |
 	t rcp-quic-send rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 3>"$w/ready" 2>/dev/null &
-read -r _ addr pin <"$w/ready"
+ready=$(read_ready "$w/ready")
+read -r addr pin <<<"$ready"
 t rcp-quic-recv rcp-quic-recv --connect "$addr" --pin "$pin" 2>/dev/null |
 	t aescbc-dec aescbc-dec --frames "${kf[@]}" |
 	t entropy-unframe entropy-unframe >/dev/null

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
+. "$TOP/scripts/common.bash"
 export PATH="$TOP/bin:$PATH"
 KEYS=${DEMO_KEYS:-40000}
 
@@ -30,16 +31,6 @@ trap 'exit 143' TERM
 
 say() { printf '==> %s\n' "$*"; }
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-	return 1
-}
-
 now() { date +%s.%N; }
 rate() { # rate BYTES T0 T1
 	echo "$1 $2 $3" | awk '{ s = $3 - $2; printf "%.2f s, %.1f MiB/s", s, $1 / 1048576 / (s > 0 ? s : 1e-9) }'
@@ -50,7 +41,7 @@ rate() { # rate BYTES T0 T1
 # server would hold the substitution's pipe open.)
 start_redis() {
 	local name=$1 dir=$2 port
-	port=$(free_port)
+	port=$(free_port tcp)
 	mkdir -p "$dir"
 	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
 		--dbfilename dump.rdb --save '' --appendonly no --daemonize no \
@@ -118,7 +109,6 @@ say "receiver identity $recv_pin: the sender will accept no other peer"
 
 step="carrying the snapshot over QUIC"
 mkdir -p "$work/restored"
-mkfifo "$work/ready"
 t0=$(now)
 entropy-frame "$dump" |
 	aescbc-enc --frames -k "$work/key.pem" -i "$work/iv.pem" |
@@ -126,8 +116,8 @@ entropy-frame "$dump" |
 		3>"$work/ready" 2>"$work/send.log" &
 send_pid=$!
 pids+=("$send_pid")
-read -r tag addr pin <"$work/ready"
-[ "$tag" = RCP_QUIC ]
+ready=$(read_ready "$work/ready")
+read -r addr pin <<<"$ready"
 say "sender listening on $addr, certificate $pin"
 rcp-quic-recv --connect "$addr" --pin "$pin" --identity "$work/recv.identity" |
 	aescbc-dec --frames -k "$work/key.pem" -i "$work/iv.pem" |

@@ -14,6 +14,9 @@
 # SSHD_EXTRA_CONFIG, if set, is appended to the sshd configuration (e.g.
 # "SetEnv PATH=..." so that remote commands find the programs).
 
+declare -F free_port >/dev/null ||
+    . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+
 # sshd_config_text PORT ADDR DIR AUTHORIZED_KEYS: the configuration of a
 # throwaway sshd whose host key, pid file and so on live in DIR.
 sshd_config_text() {
@@ -82,7 +85,7 @@ sshd_start() {
 	sshd_user_home "$base/home" "$SSHD_DIR/authorized_keys"
 
 	for try in $(seq 1 30); do
-		port=$((20000 + (RANDOM * 7 + try) % 30000))
+		port=$(free_port tcp) || port=$((20000 + (RANDOM * 7 + try) % 30000))
 		{
 			sshd_config_text "$port" 127.0.0.1 "$SSHD_DIR" \
 			    "$SSHD_DIR/authorized_keys"

@@ -244,27 +244,25 @@ fingerprint() {
 
 # --- lifecycle ---------------------------------------------------------------
 
-@test "SIGTERM leaves no remote process behind" {
-	rcp-launch testhost "sh -c 'sleep 300; : $MARK' & sleep 301; : $MARK" \
-	    </dev/null >/dev/null 2>"$T/err" &
-	local pid=$!
+# interrupted SIG STATUS COMMAND: rcp-launch runs COMMAND (which names
+# $MARK) and gets SIG once the remote command has started; it must exit
+# with STATUS and leave nothing of $MARK behind.
+interrupted() {
+	rcp-launch testhost "$3" </dev/null >/dev/null 2>"$T/err" &
+	local pid=$! st=0
 	wait_seen "rcp-launch\\.[0-9a-f]+.*$MARK"
-	kill -TERM "$pid"
-	local st=0
+	kill -"$1" "$pid"
 	wait "$pid" || st=$?
-	assert_equal "$st" 143
+	assert_equal "$st" "$2"
 	wait_gone "$MARK"
 }
 
+@test "SIGTERM leaves no remote process behind" {
+	interrupted TERM 143 "sh -c 'sleep 300; : $MARK' & sleep 301; : $MARK"
+}
+
 @test "SIGINT leaves no remote process behind" {
-	rcp-launch testhost "sleep 300; : $MARK" </dev/null >/dev/null &
-	local pid=$!
-	wait_seen "rcp-launch\\.[0-9a-f]+.*$MARK"
-	kill -INT "$pid"
-	local st=0
-	wait "$pid" || st=$?
-	assert_equal "$st" 130
-	wait_gone "$MARK"
+	interrupted INT 130 "sleep 300; : $MARK"
 }
 
 @test "a dropped connection (SIGKILL) leaves no remote process behind" {

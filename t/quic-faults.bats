@@ -10,9 +10,7 @@ load test_helper
 load quic_helper
 
 setup() {
-	setup_tmp
-	PIDS=()
-	NETNS=""
+	quic_setup
 	[ "$(id -u)" -eq 0 ] || skip "needs root for ip netns and nft"
 	command -v nft >/dev/null || skip "nft not installed"
 	NETNS="rcpf$$_$BATS_TEST_NUMBER"

@@ -7,9 +7,7 @@ load test_helper
 load quic_helper
 
 setup() {
-	setup_tmp
-	PIDS=()
-	NETNS=""
+	quic_setup
 }
 
 teardown() {

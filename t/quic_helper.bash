@@ -1,6 +1,13 @@
 # Shared by t/quic.bats and t/quic-faults.bats: background programs with a
 # ready line on fd 3, and bounded waits for them.  The caller's setup()
-# sets PIDS=() and its teardown() calls quic_teardown.
+# calls quic_setup and its teardown() calls quic_teardown.
+
+# quic_setup: what every QUIC test's setup() does first.
+quic_setup() {
+	setup_tmp
+	PIDS=()
+	NETNS=""
+}
 
 # bg NAME CMD...: runs CMD in the background, fd 3 (the ready line) to
 # $T/NAME.ready, stderr to $T/NAME.err; its pid goes into NAME_pid.
@@ -15,17 +22,12 @@ bg() {
 # wait_ready NAME: waits (10 s at most) for NAME's ready line and sets
 # ADDR (host:port) and PIN from it.
 wait_ready() {
-	local i line
-	for ((i = 0; i < 100; i++)); do
-		if [ -s "$T/$1.ready" ] && line=$(head -n 1 "$T/$1.ready") &&
-		    [[ $line == RCP_QUIC\ *\ sha256:* ]]; then
-			read -r _ ADDR PIN <<<"$line"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "no ready line from $1: $(cat "$T/$1.err")" >&2
-	return 1
+	local got
+	got=$(read_ready "$T/$1.ready") || {
+		echo "$1 said: $(cat "$T/$1.err")" >&2
+		return 1
+	}
+	read -r ADDR PIN <<<"$got"
 }
 
 # wait_exit NAME [SECS]: waits for NAME to end (killing it after SECS,

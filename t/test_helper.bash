@@ -26,6 +26,8 @@ VG
 	export PATH="$vgdir:$PATH"
 fi
 
+load ../scripts/common
+
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
