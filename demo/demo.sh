@@ -37,22 +37,30 @@ rate() { # rate BYTES T0 T1
 }
 
 # start_redis NAME DIR: a redis-server on a free loopback port, serving
-# DIR/dump.rdb if there is one; sets REDIS_PORT.  (Not run in $(...): the
-# server would hold the substitution's pipe open.)
+# DIR/dump.rdb if there is one; sets REDIS_PORT.  A port taken between
+# the pick and the bind (tests run side by side) means another try; the
+# server that answers must be ours (its pid), never a neighbour's.  (Not
+# run in $(...): the server would hold the substitution's pipe open.)
 start_redis() {
-	local name=$1 dir=$2 port
-	port=$(free_port tcp)
+	local name=$1 dir=$2 port pid
 	mkdir -p "$dir"
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
-		--dbfilename dump.rdb --save '' --appendonly no --daemonize no \
-		--enable-debug-command local --logfile "$work/$name.log" </dev/null >/dev/null 2>&1 &
-	pids+=($!)
-	for _ in $(seq 100); do
-		if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
-			REDIS_PORT=$port
-			return
-		fi
-		sleep 0.1
+	for _ in 1 2 3 4 5; do
+		port=$(free_port tcp)
+		redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
+			--dbfilename dump.rdb --save '' --appendonly no --daemonize no \
+			--enable-debug-command local --logfile "$work/$name.log" </dev/null >/dev/null 2>&1 &
+		pid=$!
+		pids+=("$pid")
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break	# bind failed: next port
+			if redis-cli -p "$port" info server 2>/dev/null |
+			    tr -d '\r' | grep -qx "process_id:$pid"; then
+				REDIS_PORT=$port
+				return
+			fi
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && break	# alive but silent: give up
 	done
 	echo "redis-server $name did not start; see its log:" >&2
 	cat "$work/$name.log" >&2

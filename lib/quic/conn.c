@@ -205,13 +205,11 @@ peer_closed(struct ep *ep)
 	size_t rl = quic_reason_text(cc->reason, cc->reasonlen, reason);
 	if (cc->type == NGTCP2_CCERR_TYPE_APPLICATION) {
 		if (cc->error_code == QUIC_APP_OK) {
-			if (ep->is_sender && !ep->done && ep->confirm.fin &&
+			if (ep->is_sender && !ep->xf.done &&
 			    ep_sender_confirmed(ep) == 0)
 				return;
-			if (!ep->is_sender && ep->confirm_queued &&
-			    ep->confirm_sent == CONFIRM_LEN)
-				ep->done = 1;
-			if (ep->done || ep->failed)
+			quic_xfer_acknowledged(&ep->xf);
+			if (ep->xf.done || ep->failed)
 				return;
 			ep_fail(ep, EXIT_FAIL, "peer closed the connection "
 			    "before the transfer was complete");

@@ -12,25 +12,28 @@
 int
 ep_sender_confirmed(struct ep *ep)
 {
-	uint64_t count = 0;
+	uint64_t count;
 
-	if (quic_confirm_count(&ep->confirm, &count) != 0) {
+	switch (quic_xfer_check(&ep->xf, &count)) {
+	case QUIC_XFER_WAIT:
+		return -1;
+	case QUIC_XFER_SHORT:
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
 		    "protocol error: short confirmation");
 		return -1;
-	}
-	if (!ep->fin_sent || count != ep->filled) {
+	case QUIC_XFER_MISMATCH:
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL, "receiver "
 		    "confirmed %" PRIu64 " bytes, %" PRIu64 " were sent",
 		    count, ep->filled);
 		return -1;
+	case QUIC_XFER_CONFIRMED:
+		break;
 	}
 	/* Every byte reached the receiver's output: count as delivered
 	 * what ACKs still in flight have not yet told us. */
 	if (ep->o->progress != NULL && ep->filled > ep->acked)
 		progress_add(ep->o->progress, ep->filled - ep->acked);
 	ep->acked = ep->filled;
-	ep->done = 1;
 	return 0;
 }
 
@@ -47,7 +50,7 @@ progress_protocol(struct ep *ep)
 			if (n > ep->lost)
 				ep->lost = n;
 		}
-		if (ep->confirm.fin && !ep->done && !ep->failed &&
+		if (ep->xf.reply.fin && !ep->xf.done && !ep->failed &&
 		    ep_sender_confirmed(ep) == 0) {
 			ngtcp2_ccerr_set_application_error(&ep->ccerr,
 			    QUIC_APP_OK, NULL, 0);
@@ -57,17 +60,15 @@ progress_protocol(struct ep *ep)
 	}
 	/* Receiver: consumed bytes reopen the window. */
 	ep_output_flush(ep);
-	if (ep->sid >= 0 && ep->written > ep->extended) {
-		uint64_t d = ep->written - ep->extended;
+	if (ep->sid >= 0 && ep->xf.written > ep->extended) {
+		uint64_t d = ep->xf.written - ep->extended;
 		ngtcp2_conn_extend_max_stream_offset(ep->conn, ep->sid, d);
 		ngtcp2_conn_extend_max_offset(ep->conn, d);
-		ep->extended = ep->written;
+		ep->extended = ep->xf.written;
 	}
-	if (ep->fin_received && !ep->finished && !ep->failed &&
-	    !ep_output_pending(ep)) {
+	if (quic_xfer_may_finish(&ep->xf) && !ep->failed) {
 		struct rcp_error fe;
 
-		ep->finished = 1;
 		fe.status = EXIT_FAIL;
 		fe.msg[0] = '\0';
 		if (ep->o->finish != NULL &&
@@ -77,8 +78,7 @@ progress_protocol(struct ep *ep)
 			return;
 		}
 		/* Output finished: the confirmation may go. */
-		quic_confirm_encode(ep->received, ep->confirm_out);
-		ep->confirm_queued = 1;
+		quic_xfer_finished(&ep->xf);
 	}
 }
 
@@ -93,11 +93,10 @@ progress_protocol(struct ep *ep)
 static int
 receiver_delivered(struct ep *ep, const char *what)
 {
-	if (ep->is_sender || !ep->confirm_queued || ep->failed || ep->done)
+	if (ep->failed || !quic_xfer_peer_gone(&ep->xf))
 		return 0;
 	ep_log(ep, "warning: sender %s %s before acknowledging the "
 	    "confirmation; the output is complete", ep->peer_text, what);
-	ep->done = 1;
 	return 1;
 }
 
@@ -145,7 +144,7 @@ ep_loop(struct ep *ep)
 		int timeout, nfd = 1, want_input, cancel_at = -1;
 		int output_at = -1;
 
-		if (ep->conn != NULL && !ep->failed && !ep->done) {
+		if (ep->conn != NULL && !ep->failed && !ep->xf.done) {
 			if (ep->handshake_done) {
 				if (ep->is_server && !ep->connected) {
 					/* Authenticated: this is our peer. */
@@ -162,15 +161,15 @@ ep_loop(struct ep *ep)
 					ep->t_start = clock_now();
 				progress_protocol(ep);
 			}
-			if (!ep->failed && !ep->close_pending && !ep->done)
+			if (!ep->failed && !ep->close_pending && !ep->xf.done)
 				(void)ep_write_packets(ep);
 		}
-		if (ep->peer_gone && !ep->failed && !ep->done)
+		if (ep->peer_gone && !ep->failed && !ep->xf.done)
 			(void)ep_read_packets(ep);	/* its last words first */
-		if (ep->peer_gone && !ep->failed && !ep->done &&
+		if (ep->peer_gone && !ep->failed && !ep->xf.done &&
 		    receiver_delivered(ep, "went away"))
 			continue;
-		if (ep->peer_gone && !ep->failed && !ep->done) {
+		if (ep->peer_gone && !ep->failed && !ep->xf.done) {
 			if (ep->handshake_done)
 				ep_fail(ep, EXIT_FAIL, "peer %s is gone "
 				    "(connection refused)", ep->peer_text);
@@ -181,15 +180,15 @@ ep_loop(struct ep *ep)
 				ep_fail(ep, EXIT_FAIL, "%s: %s", ep->peer_text,
 				    strerror(ep->peer_gone));
 		}
-		if (ep->failed || ep->done) {
+		if (ep->failed || ep->xf.done) {
 			if (ep->is_server && !ep->handshake_done &&
-			    !ep->done && ep->conn != NULL) {
+			    !ep->xf.done && ep->conn != NULL) {
 				ep_server_reset(ep);
 				continue;
 			}
 			if (ep->close_pending)
 				ep_send_close(ep);
-			return ep->done && !ep->failed ? 0 : -1;
+			return ep->xf.done && !ep->failed ? 0 : -1;
 		}
 
 		now = ep_now();
@@ -313,6 +312,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 	ep.sid = -1;
 	ep.is_server = o->role == QUIC_LISTEN;
 	ep.is_sender = o->dir == QUIC_SEND;
+	quic_xfer_init(&ep.xf, ep.is_sender);
 	ep.alpn = (ep.is_server != ep.is_sender) ? QUIC_ALPN_C2S :
 	    QUIC_ALPN_S2C;
 	ep.expect_pin = ep.is_server ? o->peer_pin : o->pin;
@@ -375,7 +375,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 out:
 	ep.t_end = clock_now();
 	if (st != NULL) {
-		st->bytes = ep.is_sender ? ep.acked : ep.written;
+		st->bytes = ep.is_sender ? ep.acked : ep.xf.written;
 		st->seconds = ep.t_start > 0 ? ep.t_end - ep.t_start : 0;
 		st->pkts_sent = ep.pkts_sent;
 		st->pkts_recv = ep.pkts_recv;

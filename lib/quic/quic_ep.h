@@ -118,7 +118,6 @@ struct ep {
 	const struct quic_opts *o;
 	struct rcp_error *e;
 	int failed;		/* e is filled in; stop */
-	int done;		/* transfer confirmed */
 	int is_server, is_sender;
 	int fd;
 	sockaddr_u local, remote;
@@ -145,23 +144,21 @@ struct ep {
 
 	int64_t sid;		/* the data stream, -1 until there */
 	int stream_blocked;	/* flow control: retry on next write round */
+	/* Where the end-to-end confirmation stands; xf.done: delivered. */
+	struct quic_xfer xf;
 
-	/* Sender. */
+	/* Sender: the ring; xf.sent is how far it went to QUIC. */
 	uint8_t *ring;
-	uint64_t acked, sent, filled;	/* stream offsets */
-	int in_eof, fin_sent;
-	struct quic_confirm confirm;	/* the receiver's, as it arrives */
+	uint64_t acked, filled;	/* stream offsets */
+	int in_eof;
 
-	/* Receiver. */
-	uint8_t confirm_out[CONFIRM_LEN];
+	/* Receiver: the output buffer; xf.written is how far it went out. */
 	uint8_t *obuf;
 	size_t ohead, olen;	/* obuf[ohead..olen) not yet written */
 	size_t otouched;	/* obuf pages used since the last release */
 	int out_mode;		/* io_write_nowait's memory of data_fd */
 	int out_stalled;	/* a write took nothing: wait for POLLOUT */
-	uint64_t received, written, extended;
-	int fin_received, finished, confirm_queued;
-	size_t confirm_sent;
+	uint64_t extended;	/* flow-control credit given for writes */
 
 	/* Socket I/O. */
 	uint8_t *txbuf;

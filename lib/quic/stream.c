@@ -43,7 +43,7 @@ ep_output_flush(struct ep *ep)
 			return;
 		}
 		ep->ohead += (size_t)n;
-		ep->written += (uint64_t)n;
+		quic_xfer_written(&ep->xf, (uint64_t)n);
 		if (ep->o->progress != NULL)
 			progress_add(ep->o->progress, (uint64_t)n);
 	}
@@ -81,8 +81,8 @@ ep_recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		return 0;
 	if (ep->is_sender) {
 		/* Only the confirmation may come back, on our stream. */
-		if (sid != ep->sid || quic_confirm_feed(&ep->confirm, data,
-		    len, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) != 0)
+		if (sid != ep->sid || quic_xfer_reply(&ep->xf, data, len,
+		    (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) != 0)
 			ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
 			    "protocol error: unexpected data from the "
 			    "receiver (is the peer also a sender?)");
@@ -110,13 +110,12 @@ ep_recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 	if (len > 0)	/* a bare FIN comes with data NULL */
 		memcpy(ep->obuf + ep->olen, data, len);
 	ep->olen += len;
-	ep->received += len;
+	quic_xfer_received(&ep->xf, len,
+	    (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
 	if (ep->olen > ep->otouched)
 		ep->otouched = ep->olen;
 	if (ep->olen - ep->ohead >= OUTPUT_FLUSH_AT)
 		ep_output_flush(ep);
-	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
-		ep->fin_received = 1;
 	return 0;
 }
 
@@ -128,7 +127,7 @@ ep_stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 
 	(void)conn;
 	(void)sud;
-	if (sid != ep->sid || ep->failed || ep->done)
+	if (sid != ep->sid || ep->failed || ep->xf.done)
 		return 0;
 	if (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET && code != 0) {
 		ep_fail(ep, EXIT_FAIL, "peer aborted the stream (error %"
@@ -136,9 +135,8 @@ ep_stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		return 0;
 	}
 	/* Receiver: our confirmation and FIN were acknowledged. */
-	if (!ep->is_sender && ep->confirm_queued &&
-	    ep->confirm_sent == CONFIRM_LEN) {
-		ep->done = 1;
+	quic_xfer_acknowledged(&ep->xf);
+	if (!ep->is_sender && ep->xf.done) {
 		ngtcp2_ccerr_set_application_error(&ep->ccerr, QUIC_APP_OK,
 		    NULL, 0);
 		ep->close_pending = 1;
@@ -154,7 +152,7 @@ ep_stream_reset_cb(ngtcp2_conn *conn, int64_t sid, uint64_t final_size,
 
 	(void)conn;
 	(void)sud;
-	if (sid == ep->sid && !ep->done)
+	if (sid == ep->sid && !ep->xf.done)
 		ep_fail(ep, EXIT_FAIL, "peer reset the stream after %" PRIu64
 		    " bytes (error %" PRIu64 ")", final_size, code);
 	return 0;
@@ -168,7 +166,7 @@ ep_stop_sending_cb(ngtcp2_conn *conn, int64_t sid, uint64_t code, void *ud,
 
 	(void)conn;
 	(void)sud;
-	if (sid == ep->sid && !ep->done)
+	if (sid == ep->sid && !ep->xf.done)
 		ep_fail(ep, EXIT_FAIL, "peer stopped reading (error %"
 		    PRIu64 ")", code);
 	return 0;
@@ -201,14 +199,17 @@ ep_stream_open(struct ep *ep)
 size_t
 ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 {
+	const uint8_t *count;
+	size_t count_len;
+
 	*fin = 0;
 	if (ep->sid < 0 || ep->stream_blocked)
 		return (size_t)-1;
 	if (ep->is_sender) {
-		uint64_t len = ep->filled - ep->sent;
-		size_t pos = (size_t)(ep->sent % SEND_RING_SIZE), first;
+		uint64_t len = ep->filled - ep->xf.sent;
+		size_t pos = (size_t)(ep->xf.sent % SEND_RING_SIZE), first;
 
-		if (ep->fin_sent)
+		if (ep->xf.fin_sent)
 			return (size_t)-1;
 		*fin = ep->in_eof;
 		if (len == 0)
@@ -225,10 +226,10 @@ ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 		vec[1].len = (size_t)len - first;
 		return 2;
 	}
-	if (!ep->confirm_queued || ep->confirm_sent == CONFIRM_LEN)
+	if ((count_len = quic_xfer_count_pending(&ep->xf, &count)) == 0)
 		return (size_t)-1;
-	vec[0].base = ep->confirm_out + ep->confirm_sent;
-	vec[0].len = CONFIRM_LEN - ep->confirm_sent;
+	vec[0].base = (uint8_t *)(uintptr_t)count;	/* ngtcp2 only reads */
+	vec[0].len = count_len;
 	*fin = 1;
 	return 1;
 }
@@ -238,13 +239,10 @@ ep_stream_account(struct ep *ep, ngtcp2_ssize n, int fin, size_t total)
 {
 	if (n < 0)
 		return;
-	if (ep->is_sender) {
-		ep->sent += (uint64_t)n;
-		if (fin && (size_t)n == total)
-			ep->fin_sent = 1;
-	} else {
-		ep->confirm_sent += (size_t)n;
-	}
+	if (ep->is_sender)
+		quic_xfer_sent(&ep->xf, (uint64_t)n, fin && (size_t)n == total);
+	else
+		quic_xfer_count_sent(&ep->xf, (size_t)n);
 }
 
 /* ---- the loop ---------------------------------------------------------- */

@@ -199,7 +199,7 @@ ep_send_close(struct ep *ep)
 		 * of the confirmation: nothing is left for the sender to need.
 		 */
 		if (ep->handshake_done && !ep->peer_gone && !ep->cancelled &&
-		    !(ep->done && !ep->is_sender))
+		    !(ep->xf.done && !ep->is_sender))
 			close_linger(ep, buf, (size_t)n);
 	}
 }
@@ -270,7 +270,7 @@ ep_write_packets(struct ep *ep)
 				continue;
 			case NGTCP2_ERR_DRAINING:
 			case NGTCP2_ERR_CLOSING:
-				if (!ep->failed && !ep->done)
+				if (!ep->failed && !ep->xf.done)
 					ep_fail(ep, EXIT_FAIL, "connection "
 					    "closed");
 				return -1;
@@ -344,7 +344,7 @@ ep_read_packets(struct ep *ep)
 	char cbuf[CMSG_SPACE(sizeof(int)) * 2];
 	int i;
 
-	for (i = 0; i < RX_BATCH && !ep->failed && !ep->done; i++) {
+	for (i = 0; i < RX_BATCH && !ep->failed && !ep->xf.done; i++) {
 		sockaddr_u from;
 		struct iovec iov = { ep->rxbuf, RX_BUF_SIZE };
 		struct msghdr msg;
@@ -398,7 +398,7 @@ ep_read_packets(struct ep *ep)
 			ep->remote = from;
 			ep->remotelen = msg.msg_namelen;
 		}
-		for (off = 0; off < (size_t)n && !ep->failed && !ep->done;
+		for (off = 0; off < (size_t)n && !ep->failed && !ep->xf.done;
 		    off += seg) {
 			size_t len = (size_t)n - off < seg ?
 			    (size_t)n - off : seg;
