@@ -38,9 +38,9 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 	gnutls_datum_t proto;
 
 	(void)conn;
-	if (gnutls_alpn_get_selected_protocol(ep->tls, &proto) != 0 ||
-	    !quic_alpn_match(proto.data, proto.size, ep->alpn)) {
-		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s", ep->alpn);
+	if (gnutls_alpn_get_selected_protocol(ep->auth.session, &proto) != 0 ||
+	    !quic_alpn_match(proto.data, proto.size, ep->auth.alpn)) {
+		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s", ep->auth.alpn);
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
 	ep->handshake_done = 1;
@@ -165,9 +165,9 @@ ep_conn_free(struct ep *ep)
 		ngtcp2_conn_del(ep->conn);
 		ep->conn = NULL;
 	}
-	if (ep->tls != NULL) {
-		gnutls_deinit(ep->tls);
-		ep->tls = NULL;
+	if (ep->auth.session != NULL) {
+		gnutls_deinit(ep->auth.session);
+		ep->auth.session = NULL;
 	}
 }
 
@@ -180,10 +180,10 @@ ep_attempt_forget(struct ep *ep)
 {
 	ep_conn_free(ep);
 	ep->failed = 0;
-	ep->close_pending = 0;
-	ep->peer_gone = 0;
-	ep->txlen = 0;
-	ngtcp2_ccerr_default(&ep->ccerr);
+	ep->close.pending = 0;
+	ep->udp.peer_gone = 0;
+	ep->udp.txlen = 0;
+	ngtcp2_ccerr_default(&ep->close.ccerr);
 	if (ep->e != NULL) {
 		ep->e->status = 0;
 		ep->e->msg[0] = '\0';
@@ -238,17 +238,17 @@ local_crypto_error(struct ep *ep)
 {
 	uint8_t alert = ngtcp2_conn_get_tls_alert(ep->conn);
 
-	ngtcp2_ccerr_set_tls_alert(&ep->ccerr, alert, NULL, 0);
-	ep->close_pending = 1;
-	if (ep->pin_mismatch) {
+	ngtcp2_ccerr_set_tls_alert(&ep->close.ccerr, alert, NULL, 0);
+	ep->close.pending = 1;
+	if (ep->auth.pin_mismatch) {
 		if (ep->is_server)
 			ep_fail(ep, EXIT_AUTH, "client certificate "
 			    "fingerprint mismatch: expected %s, got %s",
-			    ep->expect_pin, ep->got_pin);
+			    ep->auth.expect_pin, ep->auth.got_pin);
 		else
 			ep_fail(ep, EXIT_AUTH, "server certificate "
 			    "fingerprint mismatch: expected %s, got %s",
-			    ep->expect_pin, ep->got_pin);
+			    ep->auth.expect_pin, ep->auth.got_pin);
 		return;
 	}
 	ep_fail(ep, EXIT_FAIL, "TLS handshake failed (alert %u)%s", alert,
@@ -294,12 +294,12 @@ ep_feed(struct ep *ep, const uint8_t *pkt, size_t len)
 	case NGTCP2_ERR_CALLBACK_FAILURE:
 		if (!ep->failed)
 			ep_fail(ep, EXIT_FAIL, "QUIC: callback failed");
-		ngtcp2_ccerr_set_liberr(&ep->ccerr, rc, NULL, 0);
-		ep->close_pending = 1;
+		ngtcp2_ccerr_set_liberr(&ep->close.ccerr, rc, NULL, 0);
+		ep->close.pending = 1;
 		break;
 	default:
-		ngtcp2_ccerr_set_liberr(&ep->ccerr, rc, NULL, 0);
-		ep->close_pending = 1;
+		ngtcp2_ccerr_set_liberr(&ep->close.ccerr, rc, NULL, 0);
+		ep->close.pending = 1;
 		ep_fail(ep, EXIT_FAIL, "QUIC: %s", ngtcp2_strerror(rc));
 	}
 }

@@ -34,8 +34,8 @@ ep_client_resolve(struct ep *ep, struct addrinfo **res)
 int
 ep_client_try_next(const struct ep *ep)
 {
-	return !ep->handshake_done && !ep->cancelled && !ep->pin_mismatch &&
-	    (ep->peer_gone || ep->conn == NULL);
+	return !ep->handshake_done && !ep->cancelled && !ep->auth.pin_mismatch &&
+	    (ep->udp.peer_gone || ep->conn == NULL);
 }
 
 /* Back to the state before ep_client_start, for the next address. */
@@ -102,7 +102,7 @@ ep_client_start(struct ep *ep, const struct addrinfo *ai)
 		ep_fail(ep, EXIT_FAIL, "QUIC: %s", ngtcp2_strerror(rc));
 		return -1;
 	}
-	ngtcp2_conn_set_tls_native_handle(ep->conn, ep->tls);
+	ngtcp2_conn_set_tls_native_handle(ep->conn, ep->auth.session);
 	ep_conn_keepalive(ep);
 	return 0;
 }

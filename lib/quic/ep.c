@@ -60,10 +60,10 @@ ep_fail_app(struct ep *ep, uint64_t code, int status, const char *fmt, ...)
 	ep_fail(ep, status, "%s", msg);
 	/* The reason travels in one packet: keep it short. */
 	msg[REASON_MAX] = '\0';
-	memcpy(ep->reason, msg, strlen(msg) + 1);
-	ngtcp2_ccerr_set_application_error(&ep->ccerr, code,
-	    (const uint8_t *)ep->reason, strlen(ep->reason));
-	ep->close_pending = 1;
+	memcpy(ep->close.reason, msg, strlen(msg) + 1);
+	ngtcp2_ccerr_set_application_error(&ep->close.ccerr, code,
+	    (const uint8_t *)ep->close.reason, strlen(ep->close.reason));
+	ep->close.pending = 1;
 }
 
 void

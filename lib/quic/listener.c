@@ -37,10 +37,10 @@ ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
 	    "handshake, and %s is waiting", now - ep->t_last_rx,
 	    now - ep->t_hs_start, who);
 	/* Tell the stalled peer, should it wake up: it fails at once. */
-	ngtcp2_ccerr_set_transport_error(&ep->ccerr,
+	ngtcp2_ccerr_set_transport_error(&ep->close.ccerr,
 	    NGTCP2_CONNECTION_REFUSED, (const uint8_t *)HANDSHAKE_YIELD_REASON,
 	    sizeof(HANDSHAKE_YIELD_REASON) - 1);
-	ep->close_pending = 1;
+	ep->close.pending = 1;
 	ep_server_reset(ep);
 	return 1;
 }
@@ -75,8 +75,8 @@ ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 	path.remote.addrlen = ep->remotelen;
 	path.user_data = NULL;
 	ep->handshake_done = 0;
-	ep->pin_mismatch = 0;
-	ep->got_pin[0] = '\0';
+	ep->auth.pin_mismatch = 0;
+	ep->auth.got_pin[0] = '\0';
 	ep->t_hs_start = ep->t_last_rx = clock_now();
 	if (ep_tls_new(ep) != 0)
 		return -1;
@@ -87,7 +87,7 @@ ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 		ep_fail(ep, EXIT_FAIL, "QUIC: %s", ngtcp2_strerror(rc));
 		return -1;
 	}
-	ngtcp2_conn_set_tls_native_handle(ep->conn, ep->tls);
+	ngtcp2_conn_set_tls_native_handle(ep->conn, ep->auth.session);
 	ep_conn_keepalive(ep);
 	ep_addr_text(&ep->remote, ep->peer_text, sizeof(ep->peer_text));
 	return 0;
@@ -104,7 +104,7 @@ ep_server_reset(struct ep *ep)
 	ep_log(ep, "handshake with %s failed, still listening: %s",
 	    ep->peer_text,
 	    ep->e != NULL ? ep->e->msg : "handshake failed");
-	if (ep->close_pending)
+	if (ep->close.pending)
 		ep_send_close(ep);
 	ep_attempt_forget(ep);
 }
@@ -133,7 +133,7 @@ ready_line(struct ep *ep)
 			h = o->advertise;
 	}
 	if (quic_ready_format(line, sizeof(line) - 1, h, port,
-	    quic_identity_pin(ep->id)) != 0) {
+	    quic_identity_pin(ep->auth.id)) != 0) {
 		ep_fail(ep, EXIT_USAGE, "--advertise %s: too long", h);
 		return -1;
 	}
@@ -233,4 +233,20 @@ bound:
 	}
 	ep_socket_tune(ep);
 	return ready_line(ep);
+}
+
+/*
+ * The handshake completed and the peer's pin checked: this is our peer.
+ * Connecting the socket makes the kernel filter strangers from now on,
+ * and turns an ICMP "port unreachable" from a vanished peer into
+ * ECONNREFUSED.
+ */
+void
+ep_server_authenticated(struct ep *ep)
+{
+	if (connect(ep->fd, &ep->remote.sa, ep->remotelen) == 0)
+		ep->connected = 1;
+	if (ep->auth.expect_pin == NULL)
+		ep_log(ep, "accepted peer %s with certificate %s",
+		    ep->peer_text, ep->auth.got_pin);
 }

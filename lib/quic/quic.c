@@ -24,16 +24,16 @@ ep_sender_confirmed(struct ep *ep)
 	case QUIC_XFER_MISMATCH:
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL, "receiver "
 		    "confirmed %" PRIu64 " bytes, %" PRIu64 " were sent",
-		    count, ep->filled);
+		    count, ep->snd.filled);
 		return -1;
 	case QUIC_XFER_CONFIRMED:
 		break;
 	}
 	/* Every byte reached the receiver's output: count as delivered
 	 * what ACKs still in flight have not yet told us. */
-	if (ep->o->progress != NULL && ep->filled > ep->acked)
-		progress_add(ep->o->progress, ep->filled - ep->acked);
-	ep->acked = ep->filled;
+	if (ep->o->progress != NULL && ep->snd.filled > ep->snd.acked)
+		progress_add(ep->o->progress, ep->snd.filled - ep->snd.acked);
+	ep->snd.acked = ep->snd.filled;
 	return 0;
 }
 
@@ -52,19 +52,19 @@ progress_protocol(struct ep *ep)
 		}
 		if (ep->xf.reply.fin && !ep->xf.done && !ep->failed &&
 		    ep_sender_confirmed(ep) == 0) {
-			ngtcp2_ccerr_set_application_error(&ep->ccerr,
+			ngtcp2_ccerr_set_application_error(&ep->close.ccerr,
 			    QUIC_APP_OK, NULL, 0);
-			ep->close_pending = 1;
+			ep->close.pending = 1;
 		}
 		return;
 	}
 	/* Receiver: consumed bytes reopen the window. */
 	ep_output_flush(ep);
-	if (ep->sid >= 0 && ep->xf.written > ep->extended) {
-		uint64_t d = ep->xf.written - ep->extended;
+	if (ep->sid >= 0 && ep->xf.written > ep->rcv.extended) {
+		uint64_t d = ep->xf.written - ep->rcv.extended;
 		ngtcp2_conn_extend_max_stream_offset(ep->conn, ep->sid, d);
 		ngtcp2_conn_extend_max_offset(ep->conn, d);
-		ep->extended = ep->xf.written;
+		ep->rcv.extended = ep->xf.written;
 	}
 	if (quic_xfer_may_finish(&ep->xf) && !ep->failed) {
 		struct rcp_error fe;
@@ -130,156 +130,192 @@ idle_timed_out(struct ep *ep)
 	    whose);
 }
 
+/* One round of the protocol: what the connection can do now. */
+static void
+step_protocol(struct ep *ep)
+{
+	if (ep->conn == NULL || ep->failed || ep->xf.done)
+		return;
+	if (ep->handshake_done) {
+		if (ep->is_server && !ep->connected)
+			ep_server_authenticated(ep);
+		if (ep->t_start == 0)
+			ep->t_start = clock_now();
+		progress_protocol(ep);
+	}
+	if (!ep->failed && !ep->close.pending && !ep->xf.done)
+		(void)ep_write_packets(ep);
+}
+
+/*
+ * ICMP said the peer is gone: delivered (returns 1: loop again), or a
+ * failure that names it (returns 0).
+ */
+static int
+peer_gone(struct ep *ep)
+{
+	if (!ep->udp.peer_gone || ep->failed || ep->xf.done)
+		return 0;
+	(void)ep_read_packets(ep);	/* its last words first */
+	if (ep->failed || ep->xf.done)
+		return 0;
+	if (receiver_delivered(ep, "went away"))
+		return 1;
+	if (ep->handshake_done)
+		ep_fail(ep, EXIT_FAIL, "peer %s is gone (connection refused)",
+		    ep->peer_text);
+	else if (ep->udp.peer_gone == ECONNREFUSED)
+		ep_fail(ep, EXIT_FAIL, "%s: connection refused (nothing "
+		    "listening?)", ep->peer_text);
+	else
+		ep_fail(ep, EXIT_FAIL, "%s: %s", ep->peer_text,
+		    strerror(ep->udp.peer_gone));
+	return 0;
+}
+
+/*
+ * How long poll may wait (ms, -1 forever): until ngtcp2's next timer or
+ * the listener's --accept-timeout.  Returns 0, or -1 when the latter has
+ * passed (the endpoint failed).
+ */
+static int
+poll_timeout(struct ep *ep, double accept_deadline, int *timeout)
+{
+	ngtcp2_tstamp expiry, now = ep_now();
+	double left;
+	int ms;
+
+	*timeout = -1;
+	if (ep->conn != NULL) {
+		expiry = ngtcp2_conn_get_expiry(ep->conn);
+		if (expiry <= now)
+			*timeout = 0;
+		else if (expiry != UINT64_MAX)
+			*timeout = (int)((expiry - now + 999999) / 1000000);
+	}
+	if (!ep->is_server || ep->handshake_done || accept_deadline <= 0)
+		return 0;
+	if ((left = accept_deadline - clock_now()) <= 0) {
+		ep_fail(ep, EXIT_FAIL, "no peer within %u s (--accept-timeout)",
+		    ep->o->accept_timeout);
+		if (ep->conn != NULL) {
+			ngtcp2_ccerr_set_application_error(&ep->close.ccerr,
+			    QUIC_APP_INTERNAL, NULL, 0);
+			ep_send_close(ep);
+		}
+		return -1;
+	}
+	ms = (int)(left * 1000) + 1;
+	if (*timeout < 0 || ms < *timeout)
+		*timeout = ms;
+	return 0;
+}
+
+/*
+ * Waits for the socket, the input (sender, with ring space), the output
+ * (receiver, stalled) and the cancel fd, and serves what is ready.
+ * Returns 0, or -1 when the loop must end now (poll failed, cancelled).
+ */
+static int
+poll_once(struct ep *ep, int timeout)
+{
+	const struct quic_opts *o = ep->o;
+	struct pollfd pfd[4];
+	int nfd = 1, input_at = -1, output_at = -1, cancel_at = -1;
+
+	pfd[0].fd = ep->fd;
+	pfd[0].events = POLLIN | (ep->udp.txlen > 0 ? POLLOUT : 0);
+	if (ep->is_sender && ep->handshake_done && !ep->snd.in_eof &&
+	    ep->snd.filled - ep->snd.acked < SEND_RING_SIZE) {
+		pfd[nfd].fd = o->data_fd;
+		pfd[nfd].events = POLLIN;
+		input_at = nfd++;
+	}
+	if (ep->rcv.stalled && !ep->failed) {
+		pfd[nfd].fd = o->data_fd;
+		pfd[nfd].events = POLLOUT;
+		output_at = nfd++;
+	}
+	if (o->cancel_fd >= 0) {
+		pfd[nfd].fd = o->cancel_fd;
+		pfd[nfd].events = POLLIN;
+		cancel_at = nfd++;
+	}
+	if (poll(pfd, (nfds_t)nfd, timeout) < 0) {
+		if (errno == EINTR)
+			return 0;
+		ep_fail(ep, EXIT_FAIL, "poll: %s", strerror(errno));
+		return -1;
+	}
+	if (pfd[0].revents & (POLLIN | POLLERR))
+		(void)ep_read_packets(ep);
+	if (cancel_at >= 0 && pfd[cancel_at].revents != 0) {
+		ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL, "cancelled");
+		ep->cancelled = 1;	/* now: no closing period */
+		if (ep->close.pending)
+			ep_send_close(ep);
+		return -1;
+	}
+	if (input_at >= 0 && pfd[input_at].revents & (POLLIN | POLLHUP |
+	    POLLERR) && !ep->failed)
+		ep_input_read(ep);
+	if (output_at >= 0 && pfd[output_at].revents != 0)
+		ep->rcv.stalled = 0;	/* flushed in the next round */
+	return 0;
+}
+
+/* ngtcp2's timers: retransmissions, keep-alives, the timeouts. */
+static void
+handle_expiry(struct ep *ep)
+{
+	int rc;
+
+	if (ep->conn == NULL || ep->failed ||
+	    ngtcp2_conn_get_expiry(ep->conn) > ep_now())
+		return;
+	rc = ngtcp2_conn_handle_expiry(ep->conn, ep_now());
+	if (rc == NGTCP2_ERR_IDLE_CLOSE) {
+		if (!receiver_delivered(ep, "fell silent"))
+			idle_timed_out(ep);
+	} else if (rc == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
+		ep_fail(ep, EXIT_FAIL, "handshake with %s timed out after %u s "
+		    "(--connect-timeout)", ep->peer_text,
+		    ep->o->connect_timeout);
+	} else if (rc != 0) {
+		ngtcp2_ccerr_set_liberr(&ep->close.ccerr, rc, NULL, 0);
+		ep->close.pending = 1;
+		ep_fail(ep, EXIT_FAIL, "QUIC: %s", ngtcp2_strerror(rc));
+	}
+}
+
+/* Runs the endpoint until the transfer is delivered (0) or failed (-1). */
 static int
 ep_loop(struct ep *ep)
 {
-	const struct quic_opts *o = ep->o;
 	double accept_deadline = 0;
+	int timeout;
 
-	if (ep->is_server && o->accept_timeout > 0)
-		accept_deadline = clock_now() + o->accept_timeout;
+	if (ep->is_server && ep->o->accept_timeout > 0)
+		accept_deadline = clock_now() + ep->o->accept_timeout;
 	for (;;) {
-		struct pollfd pfd[3];
-		ngtcp2_tstamp expiry, now;
-		int timeout, nfd = 1, want_input, cancel_at = -1;
-		int output_at = -1;
-
-		if (ep->conn != NULL && !ep->failed && !ep->xf.done) {
-			if (ep->handshake_done) {
-				if (ep->is_server && !ep->connected) {
-					/* Authenticated: this is our peer. */
-					if (connect(ep->fd, &ep->remote.sa,
-					    ep->remotelen) == 0)
-						ep->connected = 1;
-					if (ep->expect_pin == NULL)
-						ep_log(ep, "accepted peer %s "
-						    "with certificate %s",
-						    ep->peer_text,
-						    ep->got_pin);
-				}
-				if (ep->t_start == 0)
-					ep->t_start = clock_now();
-				progress_protocol(ep);
-			}
-			if (!ep->failed && !ep->close_pending && !ep->xf.done)
-				(void)ep_write_packets(ep);
-		}
-		if (ep->peer_gone && !ep->failed && !ep->xf.done)
-			(void)ep_read_packets(ep);	/* its last words first */
-		if (ep->peer_gone && !ep->failed && !ep->xf.done &&
-		    receiver_delivered(ep, "went away"))
+		step_protocol(ep);
+		if (peer_gone(ep))
 			continue;
-		if (ep->peer_gone && !ep->failed && !ep->xf.done) {
-			if (ep->handshake_done)
-				ep_fail(ep, EXIT_FAIL, "peer %s is gone "
-				    "(connection refused)", ep->peer_text);
-			else if (ep->peer_gone == ECONNREFUSED)
-				ep_fail(ep, EXIT_FAIL, "%s: connection refused "
-				    "(nothing listening?)", ep->peer_text);
-			else
-				ep_fail(ep, EXIT_FAIL, "%s: %s", ep->peer_text,
-				    strerror(ep->peer_gone));
-		}
 		if (ep->failed || ep->xf.done) {
+			/* A listener's failed handshake: the next peer. */
 			if (ep->is_server && !ep->handshake_done &&
 			    !ep->xf.done && ep->conn != NULL) {
 				ep_server_reset(ep);
 				continue;
 			}
-			if (ep->close_pending)
+			if (ep->close.pending)
 				ep_send_close(ep);
 			return ep->xf.done && !ep->failed ? 0 : -1;
 		}
-
-		now = ep_now();
-		timeout = -1;
-		if (ep->conn != NULL) {
-			expiry = ngtcp2_conn_get_expiry(ep->conn);
-			if (expiry <= now)
-				timeout = 0;
-			else if (expiry != UINT64_MAX)
-				timeout = (int)((expiry - now + 999999) /
-				    1000000);
-		}
-		if (ep->is_server && !ep->handshake_done &&
-		    accept_deadline > 0) {
-			double left = accept_deadline - clock_now();
-			int ms;
-			if (left <= 0) {
-				ep_fail(ep, EXIT_FAIL, "no peer within %u s "
-				    "(--accept-timeout)", o->accept_timeout);
-				if (ep->conn != NULL) {
-					ngtcp2_ccerr_set_application_error(
-					    &ep->ccerr, QUIC_APP_INTERNAL,
-					    NULL, 0);
-					ep_send_close(ep);
-				}
-				return -1;
-			}
-			ms = (int)(left * 1000) + 1;
-			if (timeout < 0 || ms < timeout)
-				timeout = ms;
-		}
-		pfd[0].fd = ep->fd;
-		pfd[0].events = POLLIN | (ep->txlen > 0 ? POLLOUT : 0);
-		want_input = ep->is_sender && ep->handshake_done &&
-		    !ep->in_eof && ep->filled - ep->acked < SEND_RING_SIZE;
-		if (want_input) {
-			pfd[1].fd = o->data_fd;
-			pfd[1].events = POLLIN;
-			nfd = 2;
-		}
-		if (ep->out_stalled && !ep->failed) {
-			pfd[nfd].fd = o->data_fd;
-			pfd[nfd].events = POLLOUT;
-			output_at = nfd++;
-		}
-		if (o->cancel_fd >= 0) {
-			pfd[nfd].fd = o->cancel_fd;
-			pfd[nfd].events = POLLIN;
-			cancel_at = nfd++;
-		}
-		if (poll(pfd, (nfds_t)nfd, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			ep_fail(ep, EXIT_FAIL, "poll: %s", strerror(errno));
+		if (poll_timeout(ep, accept_deadline, &timeout) != 0 ||
+		    poll_once(ep, timeout) != 0)
 			return -1;
-		}
-		if (pfd[0].revents & (POLLIN | POLLERR))
-			(void)ep_read_packets(ep);
-		if (cancel_at >= 0 && pfd[cancel_at].revents != 0) {
-			ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL,
-			    "cancelled");
-			ep->cancelled = 1;	/* now: no closing period */
-			if (ep->close_pending)
-				ep_send_close(ep);
-			return -1;
-		}
-		if (want_input && pfd[1].revents & (POLLIN | POLLHUP |
-		    POLLERR) && !ep->failed)
-			ep_input_read(ep);
-		if (output_at >= 0 && pfd[output_at].revents != 0)
-			ep->out_stalled = 0;	/* flushed at the loop's top */
-		if (ep->conn != NULL && !ep->failed &&
-		    ngtcp2_conn_get_expiry(ep->conn) <= ep_now()) {
-			int rc = ngtcp2_conn_handle_expiry(ep->conn, ep_now());
-			if (rc == NGTCP2_ERR_IDLE_CLOSE &&
-			    receiver_delivered(ep, "fell silent")) {
-				continue;
-			} else if (rc == NGTCP2_ERR_IDLE_CLOSE) {
-				idle_timed_out(ep);
-			} else if (rc == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
-				ep_fail(ep, EXIT_FAIL, "handshake with %s timed "
-				    "out after %u s (--connect-timeout)",
-				    ep->peer_text, o->connect_timeout);
-			} else if (rc != 0) {
-				ngtcp2_ccerr_set_liberr(&ep->ccerr, rc, NULL,
-				    0);
-				ep->close_pending = 1;
-				ep_fail(ep, EXIT_FAIL, "QUIC: %s",
-				    ngtcp2_strerror(rc));
-			}
-		}
+		handle_expiry(ep);
 	}
 }
 
@@ -313,10 +349,10 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 	ep.is_server = o->role == QUIC_LISTEN;
 	ep.is_sender = o->dir == QUIC_SEND;
 	quic_xfer_init(&ep.xf, ep.is_sender);
-	ep.alpn = (ep.is_server != ep.is_sender) ? QUIC_ALPN_C2S :
+	ep.auth.alpn = (ep.is_server != ep.is_sender) ? QUIC_ALPN_C2S :
 	    QUIC_ALPN_S2C;
-	ep.expect_pin = ep.is_server ? o->peer_pin : o->pin;
-	ngtcp2_ccerr_default(&ep.ccerr);
+	ep.auth.expect_pin = ep.is_server ? o->peer_pin : o->pin;
+	ngtcp2_ccerr_default(&ep.close.ccerr);
 	if (e != NULL) {
 		e->status = 0;
 		e->msg[0] = '\0';
@@ -331,30 +367,30 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 		error_set(e, EXIT_USAGE, "idle timeout must be at least 1 s");
 		return -1;
 	}
-	ep.id = o->identity;
-	if (ep.id == NULL) {
+	ep.auth.id = o->identity;
+	if (ep.auth.id == NULL) {
 		if (quic_identity_generate(&eph, e) != 0)
 			return -1;
-		ep.id = eph;
+		ep.auth.id = eph;
 	}
-	ep.txbuf = malloc(TX_BUF_SIZE);
-	ep.rxbuf = malloc(RX_BUF_SIZE);
+	ep.udp.txbuf = malloc(TX_BUF_SIZE);
+	ep.udp.rxbuf = malloc(RX_BUF_SIZE);
 	if (ep.is_sender)
-		ep.ring = malloc(SEND_RING_SIZE);
-	else if ((ep.obuf = mmap(NULL, OUTPUT_BUF_SIZE, PROT_READ |
+		ep.snd.ring = malloc(SEND_RING_SIZE);
+	else if ((ep.rcv.buf = mmap(NULL, OUTPUT_BUF_SIZE, PROT_READ |
 	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
-		ep.obuf = NULL;
-	if (ep.txbuf == NULL || ep.rxbuf == NULL ||
-	    (ep.is_sender ? ep.ring == NULL : ep.obuf == NULL)) {
+		ep.rcv.buf = NULL;
+	if (ep.udp.txbuf == NULL || ep.udp.rxbuf == NULL ||
+	    (ep.is_sender ? ep.snd.ring == NULL : ep.rcv.buf == NULL)) {
 		error_set_errno(e, EXIT_FAIL, "buffers");
 		goto out;
 	}
-	if (gnutls_certificate_allocate_credentials(&ep.cred) < 0) {
+	if (gnutls_certificate_allocate_credentials(&ep.auth.cred) < 0) {
 		error_set(e, EXIT_FAIL, "TLS credentials: out of memory");
-		ep.cred = NULL;
+		ep.auth.cred = NULL;
 		goto out;
 	}
-	if (quic_identity_set_creds(ep.id, ep.cred, e) != 0)
+	if (quic_identity_set_creds(ep.auth.id, ep.auth.cred, e) != 0)
 		goto out;
 
 	if (ep.is_server) {
@@ -375,7 +411,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 out:
 	ep.t_end = clock_now();
 	if (st != NULL) {
-		st->bytes = ep.is_sender ? ep.acked : ep.xf.written;
+		st->bytes = ep.is_sender ? ep.snd.acked : ep.xf.written;
 		st->seconds = ep.t_start > 0 ? ep.t_end - ep.t_start : 0;
 		st->pkts_sent = ep.pkts_sent;
 		st->pkts_recv = ep.pkts_recv;
@@ -390,15 +426,15 @@ out:
 		}
 	}
 	ep_conn_free(&ep);
-	if (ep.cred != NULL)
-		gnutls_certificate_free_credentials(ep.cred);
+	if (ep.auth.cred != NULL)
+		gnutls_certificate_free_credentials(ep.auth.cred);
 	if (ep.fd >= 0)
 		close(ep.fd);
-	free(ep.txbuf);
-	free(ep.rxbuf);
-	free(ep.ring);
-	if (ep.obuf != NULL)
-		munmap(ep.obuf, OUTPUT_BUF_SIZE);
+	free(ep.udp.txbuf);
+	free(ep.udp.rxbuf);
+	free(ep.snd.ring);
+	if (ep.rcv.buf != NULL)
+		munmap(ep.rcv.buf, OUTPUT_BUF_SIZE);
 	quic_identity_free(eph);
 	return rc;
 }

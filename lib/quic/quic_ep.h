@@ -114,6 +114,52 @@ typedef union {
 	struct sockaddr_storage ss;
 } sockaddr_u;
 
+/* TLS and the pins. */
+struct ep_auth {
+	gnutls_certificate_credentials_t cred;
+	const struct quic_identity *id;
+	gnutls_session_t session;
+	ngtcp2_crypto_conn_ref ref;
+	const char *alpn;
+	const char *expect_pin;	/* NULL: accept any peer */
+	char got_pin[QUIC_PIN_SIZE];
+	int pin_mismatch;
+};
+
+/* Our CONNECTION_CLOSE, once decided. */
+struct ep_close {
+	ngtcp2_ccerr ccerr;
+	int pending;
+	char reason[REASON_MAX + 1];
+};
+
+/* Sender: the ring of input bytes, kept until acknowledged. */
+struct ep_ring {
+	uint8_t *ring;
+	uint64_t acked, filled;	/* stream offsets; xf.sent went to QUIC */
+	int in_eof;
+};
+
+/* Receiver: the output buffer; xf.written is how far it went out. */
+struct ep_out {
+	uint8_t *buf;
+	size_t head, len;	/* buf[head..len) not yet written */
+	size_t touched;		/* pages used since the last release */
+	int mode;		/* io_write_nowait's memory of data_fd */
+	int stalled;		/* a write took nothing: wait for POLLOUT */
+	uint64_t extended;	/* flow-control credit given for writes */
+};
+
+/* The UDP socket's buffers and state. */
+struct ep_udp {
+	uint8_t *txbuf;
+	size_t txlen, txseg;	/* a batch that met EAGAIN, to resend */
+	int gso;
+	uint8_t *rxbuf;
+	int peer_gone;		/* its errno: ICMP said the peer is gone */
+};
+
+/* One endpoint: one socket, one connection, one transfer. */
 struct ep {
 	const struct quic_opts *o;
 	struct rcp_error *e;
@@ -124,49 +170,18 @@ struct ep {
 	socklen_t locallen, remotelen;
 	int connected;		/* fd connect()ed to remote */
 	char peer_text[QUIC_HOST_MAX + 8];
-
-	gnutls_certificate_credentials_t cred;
-	const struct quic_identity *id;
-	gnutls_session_t tls;
 	ngtcp2_conn *conn;
-	ngtcp2_crypto_conn_ref ref;
-	const char *alpn;
-
-	const char *expect_pin;	/* NULL: accept any peer */
-	char got_pin[QUIC_PIN_SIZE];
-	int pin_mismatch;
 	int handshake_done;
+	int cancelled;
 
-	/* Our CONNECTION_CLOSE, once decided. */
-	ngtcp2_ccerr ccerr;
-	int close_pending;
-	char reason[REASON_MAX + 1];
-
+	struct ep_auth auth;
+	struct ep_close close;
 	int64_t sid;		/* the data stream, -1 until there */
 	int stream_blocked;	/* flow control: retry on next write round */
-	/* Where the end-to-end confirmation stands; xf.done: delivered. */
-	struct quic_xfer xf;
-
-	/* Sender: the ring; xf.sent is how far it went to QUIC. */
-	uint8_t *ring;
-	uint64_t acked, filled;	/* stream offsets */
-	int in_eof;
-
-	/* Receiver: the output buffer; xf.written is how far it went out. */
-	uint8_t *obuf;
-	size_t ohead, olen;	/* obuf[ohead..olen) not yet written */
-	size_t otouched;	/* obuf pages used since the last release */
-	int out_mode;		/* io_write_nowait's memory of data_fd */
-	int out_stalled;	/* a write took nothing: wait for POLLOUT */
-	uint64_t extended;	/* flow-control credit given for writes */
-
-	/* Socket I/O. */
-	uint8_t *txbuf;
-	size_t txlen, txseg;	/* a batch that met EAGAIN, to resend */
-	int gso;
-	uint8_t *rxbuf;
-	int peer_gone;		/* its errno: ICMP said the peer is gone */
-	int cancelled;
+	struct quic_xfer xf;	/* the confirmation; xf.done: delivered */
+	struct ep_ring snd;
+	struct ep_out rcv;
+	struct ep_udp udp;
 
 	double t_start, t_end;
 	double t_last_rx;	/* the peer's last packet taken */
@@ -229,6 +244,7 @@ int ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
 int ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len);
 void ep_server_reset(struct ep *ep);
 int ep_server_bind(struct ep *ep);
+void ep_server_authenticated(struct ep *ep);
 
 /* connector.c (--connect) */
 int ep_client_resolve(struct ep *ep, struct addrinfo **res);

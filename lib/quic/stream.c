@@ -16,10 +16,10 @@ ep_acked_cb(ngtcp2_conn *conn, int64_t sid, uint64_t off, uint64_t len,
 
 	(void)conn;
 	(void)sud;
-	if (ep->is_sender && sid == ep->sid && off + len > ep->acked) {
+	if (ep->is_sender && sid == ep->sid && off + len > ep->snd.acked) {
 		if (ep->o->progress != NULL)
-			progress_add(ep->o->progress, off + len - ep->acked);
-		ep->acked = off + len;
+			progress_add(ep->o->progress, off + len - ep->snd.acked);
+		ep->snd.acked = off + len;
 	}
 	return 0;
 }
@@ -28,9 +28,9 @@ ep_acked_cb(ngtcp2_conn *conn, int64_t sid, uint64_t off, uint64_t len,
 void
 ep_output_flush(struct ep *ep)
 {
-	while (ep->ohead < ep->olen && !ep->failed && !ep->out_stalled) {
-		ssize_t n = io_write_nowait(ep->o->data_fd, ep->obuf +
-		    ep->ohead, ep->olen - ep->ohead, &ep->out_mode);
+	while (ep->rcv.head < ep->rcv.len && !ep->failed && !ep->rcv.stalled) {
+		ssize_t n = io_write_nowait(ep->o->data_fd, ep->rcv.buf +
+		    ep->rcv.head, ep->rcv.len - ep->rcv.head, &ep->rcv.mode);
 
 		if (n < 0) {
 			ep_fail_app(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
@@ -39,26 +39,26 @@ ep_output_flush(struct ep *ep)
 			return;
 		}
 		if (n == 0) {
-			ep->out_stalled = 1;	/* the reader is slow */
+			ep->rcv.stalled = 1;	/* the reader is slow */
 			return;
 		}
-		ep->ohead += (size_t)n;
+		ep->rcv.head += (size_t)n;
 		quic_xfer_written(&ep->xf, (uint64_t)n);
 		if (ep->o->progress != NULL)
 			progress_add(ep->o->progress, (uint64_t)n);
 	}
-	if (ep->ohead < ep->olen)
+	if (ep->rcv.head < ep->rcv.len)
 		return;
-	ep->ohead = ep->olen = 0;
+	ep->rcv.head = ep->rcv.len = 0;
 	/*
 	 * A backlog is over: give its pages back, so that a burst of
 	 * out-of-order data buffered later by ngtcp2 does not add up with
 	 * it in the peak RSS.
 	 */
-	if (ep->otouched > OUTPUT_KEEP) {
-		(void)madvise(ep->obuf + OUTPUT_KEEP, ep->otouched -
+	if (ep->rcv.touched > OUTPUT_KEEP) {
+		(void)madvise(ep->rcv.buf + OUTPUT_KEEP, ep->rcv.touched -
 		    OUTPUT_KEEP, MADV_DONTNEED);
-		ep->otouched = 0;
+		ep->rcv.touched = 0;
 	}
 }
 
@@ -66,7 +66,7 @@ ep_output_flush(struct ep *ep)
 int
 ep_output_pending(const struct ep *ep)
 {
-	return ep->olen > ep->ohead;
+	return ep->rcv.len > ep->rcv.head;
 }
 
 int
@@ -96,25 +96,25 @@ ep_recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		    "protocol error: data on an unexpected stream");
 		return 0;
 	}
-	if (len > OUTPUT_BUF_SIZE - ep->olen && ep->ohead > 0) {
-		memmove(ep->obuf, ep->obuf + ep->ohead, ep->olen - ep->ohead);
-		ep->olen -= ep->ohead;
-		ep->ohead = 0;
+	if (len > OUTPUT_BUF_SIZE - ep->rcv.len && ep->rcv.head > 0) {
+		memmove(ep->rcv.buf, ep->rcv.buf + ep->rcv.head, ep->rcv.len - ep->rcv.head);
+		ep->rcv.len -= ep->rcv.head;
+		ep->rcv.head = 0;
 	}
-	if (len > OUTPUT_BUF_SIZE - ep->olen) {
+	if (len > OUTPUT_BUF_SIZE - ep->rcv.len) {
 		/* ngtcp2 enforces our flow control: this cannot happen. */
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL,
 		    "protocol error: more data than the flow-control window");
 		return 0;
 	}
 	if (len > 0)	/* a bare FIN comes with data NULL */
-		memcpy(ep->obuf + ep->olen, data, len);
-	ep->olen += len;
+		memcpy(ep->rcv.buf + ep->rcv.len, data, len);
+	ep->rcv.len += len;
 	quic_xfer_received(&ep->xf, len,
 	    (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
-	if (ep->olen > ep->otouched)
-		ep->otouched = ep->olen;
-	if (ep->olen - ep->ohead >= OUTPUT_FLUSH_AT)
+	if (ep->rcv.len > ep->rcv.touched)
+		ep->rcv.touched = ep->rcv.len;
+	if (ep->rcv.len - ep->rcv.head >= OUTPUT_FLUSH_AT)
 		ep_output_flush(ep);
 	return 0;
 }
@@ -137,9 +137,9 @@ ep_stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 	/* Receiver: our confirmation and FIN were acknowledged. */
 	quic_xfer_acknowledged(&ep->xf);
 	if (!ep->is_sender && ep->xf.done) {
-		ngtcp2_ccerr_set_application_error(&ep->ccerr, QUIC_APP_OK,
+		ngtcp2_ccerr_set_application_error(&ep->close.ccerr, QUIC_APP_OK,
 		    NULL, 0);
-		ep->close_pending = 1;
+		ep->close.pending = 1;
 	}
 	return 0;
 }
@@ -206,23 +206,23 @@ ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 	if (ep->sid < 0 || ep->stream_blocked)
 		return (size_t)-1;
 	if (ep->is_sender) {
-		uint64_t len = ep->filled - ep->xf.sent;
+		uint64_t len = ep->snd.filled - ep->xf.sent;
 		size_t pos = (size_t)(ep->xf.sent % SEND_RING_SIZE), first;
 
 		if (ep->xf.fin_sent)
 			return (size_t)-1;
-		*fin = ep->in_eof;
+		*fin = ep->snd.in_eof;
 		if (len == 0)
 			return *fin ? 0 : (size_t)-1;
 		first = SEND_RING_SIZE - pos;
 		if (first >= len) {
-			vec[0].base = ep->ring + pos;
+			vec[0].base = ep->snd.ring + pos;
 			vec[0].len = (size_t)len;
 			return 1;
 		}
-		vec[0].base = ep->ring + pos;
+		vec[0].base = ep->snd.ring + pos;
 		vec[0].len = first;
-		vec[1].base = ep->ring;
+		vec[1].base = ep->snd.ring;
 		vec[1].len = (size_t)len - first;
 		return 2;
 	}
@@ -251,18 +251,18 @@ ep_stream_account(struct ep *ep, ngtcp2_ssize n, int fin, size_t total)
 void
 ep_input_read(struct ep *ep)
 {
-	uint64_t used = ep->filled - ep->acked;
-	size_t pos = (size_t)(ep->filled % SEND_RING_SIZE), room;
+	uint64_t used = ep->snd.filled - ep->snd.acked;
+	size_t pos = (size_t)(ep->snd.filled % SEND_RING_SIZE), room;
 	ssize_t n;
 
-	if (used >= SEND_RING_SIZE || ep->in_eof)
+	if (used >= SEND_RING_SIZE || ep->snd.in_eof)
 		return;
 	room = SEND_RING_SIZE - pos;
 	if (room > SEND_RING_SIZE - used)
 		room = (size_t)(SEND_RING_SIZE - used);
 	if (room > INPUT_READ_MAX)
 		room = INPUT_READ_MAX;
-	n = io_read_ready(ep->o->data_fd, ep->ring + pos, room);
+	n = io_read_ready(ep->o->data_fd, ep->snd.ring + pos, room);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;	/* a non-blocking input: poll again */
 	if (n < 0) {
@@ -271,6 +271,6 @@ ep_input_read(struct ep *ep)
 		return;
 	}
 	if (n == 0)
-		ep->in_eof = 1;	/* stdin EOF becomes the stream FIN */
-	ep->filled += (uint64_t)n;
+		ep->snd.in_eof = 1;	/* stdin EOF becomes the stream FIN */
+	ep->snd.filled += (uint64_t)n;
 }

@@ -29,10 +29,10 @@ verify_peer(gnutls_session_t s)
 	certs = gnutls_certificate_get_peers(s, &n);
 	if (certs == NULL || n == 0)
 		return -1;
-	if (quic_pin_of_der(certs[0].data, certs[0].size, ep->got_pin) != 0)
+	if (quic_pin_of_der(certs[0].data, certs[0].size, ep->auth.got_pin) != 0)
 		return -1;
-	if (ep->expect_pin != NULL && strcmp(ep->expect_pin, ep->got_pin)) {
-		ep->pin_mismatch = 1;
+	if (ep->auth.expect_pin != NULL && strcmp(ep->auth.expect_pin, ep->auth.got_pin)) {
+		ep->auth.pin_mismatch = 1;
 		return -1;
 	}
 	return 0;
@@ -44,34 +44,34 @@ ep_tls_new(struct ep *ep)
 	gnutls_datum_t alpn;
 	int rc;
 
-	rc = gnutls_init(&ep->tls, (ep->is_server ? GNUTLS_SERVER :
+	rc = gnutls_init(&ep->auth.session, (ep->is_server ? GNUTLS_SERVER :
 	    GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA | GNUTLS_NO_TICKETS);
 	if (rc < 0)
 		goto fail;
-	if ((rc = gnutls_priority_set_direct(ep->tls, TLS_PRIORITY,
+	if ((rc = gnutls_priority_set_direct(ep->auth.session, TLS_PRIORITY,
 	    NULL)) < 0)
 		goto fail;
 	if ((ep->is_server ?
-	    ngtcp2_crypto_gnutls_configure_server_session(ep->tls) :
-	    ngtcp2_crypto_gnutls_configure_client_session(ep->tls)) != 0) {
+	    ngtcp2_crypto_gnutls_configure_server_session(ep->auth.session) :
+	    ngtcp2_crypto_gnutls_configure_client_session(ep->auth.session)) != 0) {
 		ep_fail(ep, EXIT_FAIL, "cannot set up QUIC TLS session");
 		return -1;
 	}
-	ep->ref.get_conn = get_conn;
-	ep->ref.user_data = ep;
-	gnutls_session_set_ptr(ep->tls, &ep->ref);
-	if ((rc = gnutls_credentials_set(ep->tls, GNUTLS_CRD_CERTIFICATE,
-	    ep->cred)) < 0)
+	ep->auth.ref.get_conn = get_conn;
+	ep->auth.ref.user_data = ep;
+	gnutls_session_set_ptr(ep->auth.session, &ep->auth.ref);
+	if ((rc = gnutls_credentials_set(ep->auth.session, GNUTLS_CRD_CERTIFICATE,
+	    ep->auth.cred)) < 0)
 		goto fail;
-	alpn.data = (unsigned char *)(uintptr_t)ep->alpn;
-	alpn.size = (unsigned)strlen(ep->alpn);
-	if ((rc = gnutls_alpn_set_protocols(ep->tls, &alpn, 1,
+	alpn.data = (unsigned char *)(uintptr_t)ep->auth.alpn;
+	alpn.size = (unsigned)strlen(ep->auth.alpn);
+	if ((rc = gnutls_alpn_set_protocols(ep->auth.session, &alpn, 1,
 	    GNUTLS_ALPN_MANDATORY)) < 0)
 		goto fail;
 	if (ep->is_server)
-		gnutls_certificate_server_set_request(ep->tls,
+		gnutls_certificate_server_set_request(ep->auth.session,
 		    GNUTLS_CERT_REQUIRE);
-	gnutls_session_set_verify_function(ep->tls, verify_peer);
+	gnutls_session_set_verify_function(ep->auth.session, verify_peer);
 	return 0;
 fail:
 	ep_fail(ep, EXIT_FAIL, "TLS: %s", gnutls_strerror(rc));

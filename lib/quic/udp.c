@@ -32,7 +32,7 @@ ep_socket_tune(struct ep *ep)
 	if (ep->local.sa.sa_family == AF_INET6)
 		(void)setsockopt(ep->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
 		    &probe6, sizeof(probe6));
-	ep->gso = !ep->o->no_gso;
+	ep->udp.gso = !ep->o->no_gso;
 }
 
 /*
@@ -48,7 +48,7 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 	ssize_t n;
 
 	while (len > 0) {
-		size_t chunk = ep->gso ? len : (seg < len ? seg : len);
+		size_t chunk = ep->udp.gso ? len : (seg < len ? seg : len);
 
 		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = (void *)(uintptr_t)buf;
@@ -59,7 +59,7 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 			msg.msg_name = &ep->remote;
 			msg.msg_namelen = ep->remotelen;
 		}
-		if (ep->gso && chunk > seg) {
+		if (ep->udp.gso && chunk > seg) {
 			struct cmsghdr *cm;
 			memset(cbuf, 0, sizeof(cbuf));
 			msg.msg_control = cbuf;
@@ -75,21 +75,21 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (buf != ep->txbuf)
-					memmove(ep->txbuf, buf, len);
-				ep->txlen = len;
-				ep->txseg = seg;
+				if (buf != ep->udp.txbuf)
+					memmove(ep->udp.txbuf, buf, len);
+				ep->udp.txlen = len;
+				ep->udp.txseg = seg;
 				return 0;
 			}
-			if (ep->gso && chunk > seg && (errno == EIO ||
+			if (ep->udp.gso && chunk > seg && (errno == EIO ||
 			    errno == EINVAL || errno == ENOPROTOOPT ||
 			    errno == EOPNOTSUPP)) {
-				ep->gso = 0;	/* quietly, as SPEC style asks */
+				ep->udp.gso = 0;	/* quietly, as SPEC style asks */
 				continue;
 			}
 			if (errno == ECONNREFUSED || (!ep->handshake_done &&
 			    (errno == EHOSTUNREACH || errno == ENETUNREACH))) {
-				ep->peer_gone = errno;
+				ep->udp.peer_gone = errno;
 				return 0;
 			}
 			if (errno == EMSGSIZE || errno == EPERM ||
@@ -112,7 +112,7 @@ send_batch(struct ep *ep, const uint8_t *buf, size_t len, size_t seg)
 		buf += chunk;
 		len -= chunk;
 	}
-	ep->txlen = 0;
+	ep->udp.txlen = 0;
 	return 0;
 }
 
@@ -152,7 +152,7 @@ close_linger(struct ep *ep, const uint8_t *pkt, size_t len)
 		for (;;) {
 			sockaddr_u from;
 			socklen_t fl = sizeof(from);
-			n = recvfrom(ep->fd, ep->rxbuf, RX_BUF_SIZE, 0,
+			n = recvfrom(ep->fd, ep->udp.rxbuf, RX_BUF_SIZE, 0,
 			    &from.sa, &fl);
 			if (n >= 0) {
 				if (ep->connected || ep_addr_eq(&from,
@@ -169,7 +169,7 @@ close_linger(struct ep *ep, const uint8_t *pkt, size_t len)
 		if (gone)
 			return;
 		if (got) {
-			ep->txlen = 0;
+			ep->udp.txlen = 0;
 			(void)send_batch(ep, pkt, len, len);
 		}
 	}
@@ -184,21 +184,21 @@ ep_send_close(struct ep *ep)
 	uint8_t buf[NGTCP2_MAX_UDP_PAYLOAD_SIZE];
 	ngtcp2_ssize n;
 
-	ep->close_pending = 0;
+	ep->close.pending = 0;
 	if (ep->conn == NULL || ngtcp2_conn_in_closing_period(ep->conn) ||
 	    ngtcp2_conn_in_draining_period(ep->conn))
 		return;
 	ngtcp2_path_storage_zero(&ps);
 	n = ngtcp2_conn_write_connection_close(ep->conn, &ps.path, &pi, buf,
-	    sizeof(buf), &ep->ccerr, ep_now());
+	    sizeof(buf), &ep->close.ccerr, ep_now());
 	if (n > 0) {
-		ep->txlen = 0;
+		ep->udp.txlen = 0;
 		(void)send_batch(ep, buf, (size_t)n, (size_t)n);
 		/*
 		 * A receiver's clean close follows the sender's acknowledgement
 		 * of the confirmation: nothing is left for the sender to need.
 		 */
-		if (ep->handshake_done && !ep->peer_gone && !ep->cancelled &&
+		if (ep->handshake_done && !ep->udp.peer_gone && !ep->cancelled &&
 		    !(ep->xf.done && !ep->is_sender))
 			close_linger(ep, buf, (size_t)n);
 	}
@@ -218,10 +218,10 @@ ep_write_packets(struct ep *ep)
 	ngtcp2_tstamp ts = ep_now();
 	size_t maxpl, destlen, quantum, off = 0, seg = 0, nseg = 0, total = 0;
 
-	if (ep->txlen > 0) {
-		if (send_batch(ep, ep->txbuf, ep->txlen, ep->txseg) != 0)
+	if (ep->udp.txlen > 0) {
+		if (send_batch(ep, ep->udp.txbuf, ep->udp.txlen, ep->udp.txseg) != 0)
 			return -1;
-		if (ep->txlen > 0)
+		if (ep->udp.txlen > 0)
 			return 0;	/* still EAGAIN: wait for POLLOUT */
 	}
 	ngtcp2_path_storage_zero(&ps);
@@ -256,7 +256,7 @@ ep_write_packets(struct ep *ep)
 		for (i = 0; i < nvec; i++)
 			vtotal += vec[i].len;
 		n = ngtcp2_conn_writev_stream(ep->conn, &ps.path, &pi,
-		    ep->txbuf + off, destlen, &datalen, flags, sid,
+		    ep->udp.txbuf + off, destlen, &datalen, flags, sid,
 		    nvec ? vec : NULL, nvec, ts);
 		if (n < 0) {
 			switch (n) {
@@ -275,9 +275,9 @@ ep_write_packets(struct ep *ep)
 					    "closed");
 				return -1;
 			default:
-				ngtcp2_ccerr_set_liberr(&ep->ccerr, (int)n,
+				ngtcp2_ccerr_set_liberr(&ep->close.ccerr, (int)n,
 				    NULL, 0);
-				ep->close_pending = 1;
+				ep->close.pending = 1;
 				ep_fail(ep, EXIT_FAIL, "QUIC: %s",
 				    ngtcp2_strerror((int)n));
 				return -1;
@@ -295,13 +295,13 @@ ep_write_packets(struct ep *ep)
 			off += (size_t)n;
 			nseg++;
 			/* A short datagram ends a GSO batch. */
-			if (send_batch(ep, ep->txbuf, off, seg) != 0)
+			if (send_batch(ep, ep->udp.txbuf, off, seg) != 0)
 				return -1;
 			off = nseg = 0;
 		} else {
-			if (send_batch(ep, ep->txbuf, off, seg) != 0)
+			if (send_batch(ep, ep->udp.txbuf, off, seg) != 0)
 				return -1;
-			if (ep->txlen > 0) {
+			if (ep->udp.txlen > 0) {
 				/*
 				 * EAGAIN: the unsent rest of the batch now sits
 				 * at the front of txbuf, where this datagram
@@ -310,26 +310,26 @@ ep_write_packets(struct ep *ep)
 				 */
 				break;
 			}
-			memmove(ep->txbuf, ep->txbuf + off, (size_t)n);
+			memmove(ep->udp.txbuf, ep->udp.txbuf + off, (size_t)n);
 			off = seg = (size_t)n;
 			nseg = 1;
 		}
 		total += (size_t)n;
-		if (ep->txlen > 0)
+		if (ep->udp.txlen > 0)
 			break;
 		if (nseg > 0 && (nseg == TX_BATCH_SEGS ||
 		    off + maxpl > TX_BATCH_BYTES)) {
-			if (send_batch(ep, ep->txbuf, off, seg) != 0)
+			if (send_batch(ep, ep->udp.txbuf, off, seg) != 0)
 				return -1;
 			off = nseg = 0;
-			if (ep->txlen > 0)
+			if (ep->udp.txlen > 0)
 				break;
 		}
 		if (total >= quantum)
 			break;
 	}
-	if (off > 0 && ep->txlen == 0 &&
-	    send_batch(ep, ep->txbuf, off, seg) != 0)
+	if (off > 0 && ep->udp.txlen == 0 &&
+	    send_batch(ep, ep->udp.txbuf, off, seg) != 0)
 		return -1;
 	ngtcp2_conn_update_pkt_tx_time(ep->conn, ts);
 	return 0;
@@ -346,7 +346,7 @@ ep_read_packets(struct ep *ep)
 
 	for (i = 0; i < RX_BATCH && !ep->failed && !ep->xf.done; i++) {
 		sockaddr_u from;
-		struct iovec iov = { ep->rxbuf, RX_BUF_SIZE };
+		struct iovec iov = { ep->udp.rxbuf, RX_BUF_SIZE };
 		struct msghdr msg;
 		struct cmsghdr *cm;
 		ssize_t n;
@@ -373,7 +373,7 @@ ep_read_packets(struct ep *ep)
 				 * peer's CONNECTION_CLOSE: read on.  Before
 				 * the handshake, the next address may do.
 				 */
-				ep->peer_gone = errno;
+				ep->udp.peer_gone = errno;
 				continue;
 			}
 			ep_fail(ep, EXIT_FAIL, "receive: %s", strerror(errno));
@@ -391,7 +391,7 @@ ep_read_packets(struct ep *ep)
 			}
 		if (ep->conn != NULL && !ep->connected &&
 		    !ep_addr_eq(&from, &ep->remote) &&
-		    !ep_server_handshake_yields(ep, &from, ep->rxbuf,
+		    !ep_server_handshake_yields(ep, &from, ep->udp.rxbuf,
 		    seg < (size_t)n ? seg : (size_t)n))
 			continue;	/* busy with another peer's handshake */
 		if (ep->conn == NULL) {
@@ -402,7 +402,7 @@ ep_read_packets(struct ep *ep)
 		    off += seg) {
 			size_t len = (size_t)n - off < seg ?
 			    (size_t)n - off : seg;
-			ep_feed(ep, ep->rxbuf + off, len);
+			ep_feed(ep, ep->udp.rxbuf + off, len);
 			if (ep->conn == NULL)
 				break;
 		}
