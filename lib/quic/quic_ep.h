@@ -51,7 +51,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
-#include "clock.h"
+#include "core/clock.h"
 #include "io.h"
 #include "quic.h"
 #include "quic_int.h"

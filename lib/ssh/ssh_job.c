@@ -10,7 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "core/clock.h"
 #include "io.h"
 #include "quic.h"
 #include "ssh_job.h"
@@ -53,9 +53,10 @@ static const char watchdog_script[] =
 
 /*
  * The main channel's script: wait for the watchdog's directory (its
- * channel was opened first, but its shell may lag), record our group
- * (sshd makes each session's shell a session and group leader) by an
- * atomic rename, and run body only if the watch is still open.
+ * channel was opened first, but its shell may start after ours: we look
+ * every 10 ms, which adds about that to a command's start), record our
+ * group (sshd makes each session's shell a session and group leader) by
+ * an atomic rename, and run body only if the watch is still open.
  */
 static const char job_head[] =
     "rcp_d=\"${TMPDIR:-/tmp}/rcp-launch.%s\" rcp_i=0\n"
@@ -63,7 +64,7 @@ static const char job_head[] =
     "\trcp_i=$((rcp_i + 1))\n"
     "\t[ \"$rcp_i\" -le %d ] || { echo \"rcp-launch: the remote watchdog "
     "did not start in $rcp_d\" >&2; exit 255; }\n"
-    "\tsleep 0.1\n"
+    "\tsleep 0.01\n"
     "done\n"
     "[ -O \"$rcp_d\" ] || { echo \"rcp-launch: $rcp_d is not ours\" >&2; "
     "exit 255; }\n"
@@ -186,12 +187,12 @@ ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 	if ((watch = script_printf(watchdog_script, j->token,
 	    SSH_JOB_GUARD_WAIT * 10)) == NULL ||
 	    (head = script_printf(job_head, j->token,
-	    SSH_JOB_GUARD_WAIT * 10)) == NULL ||
+	    SSH_JOB_GUARD_WAIT * 100)) == NULL ||
 	    (script = script_printf("%s%s\n", head, body)) == NULL) {
 		error_set_errno(e, SSH_EXIT_SSH, "script");
 		goto out;
 	}
-	/* The watchdog first: the command waits for it, never unguarded. */
+	/* The watchdog first: the command never runs unguarded. */
 	if ((j->watch = open_exec(j, watch, e)) == NULL ||
 	    (j->ch = open_exec(j, script, e)) == NULL)
 		goto out;
