@@ -10,6 +10,7 @@
 
 #include "cbc.h"
 #include "cli.h"
+#include "io.h"
 #include "rcp.h"
 
 static void __attribute__((noreturn))
@@ -35,6 +36,8 @@ main(int argc, char *argv[])
 	const char *keyfile, *ivfile;
 	int ch, force = 0;
 
+	if (io_guard_stdfds() != 0)
+		return EXIT_FAIL;
 	diag_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -66,6 +66,8 @@ main(int argc, char *argv[])
 	int have_declared = 0, have_cipher = 0, want_progress = 0;
 	int ch, in_fd = STDIN_FILENO;
 
+	if (io_guard_stdfds() != 0)
+		return EXIT_FAIL;
 	diag_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "b:H:c:s:hV", longopts,
 	    NULL)) != -1) {

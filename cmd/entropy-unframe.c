@@ -63,6 +63,8 @@ main(int argc, char *argv[])
 	int ch, in_fd = STDIN_FILENO, out_fd = STDOUT_FILENO;
 	int inspect = 0, want_progress = 0, rc;
 
+	if (io_guard_stdfds() != 0)
+		return EXIT_FAIL;
 	diag_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "io.h"
 #include "launch.h"
 #include "parse.h"
 #include "quic.h"
@@ -158,6 +159,8 @@ main(int argc, char *argv[])
 	uint64_t v;
 	char *command, *consumer;
 
+	if (io_guard_stdfds() != 0)
+		return EXIT_FAIL;
 	diag_init(argv[0]);
 	memset(&t, 0, sizeof(t));
 	memset(&l, 0, sizeof(l));

@@ -72,6 +72,8 @@ main(int argc, char *argv[])
 	const char *output = NULL;
 	int ch, rc;
 
+	if (io_guard_stdfds() != 0)
+		return EXIT_FAIL;
 	diag_init(argv[0]);
 	quic_cli_init(&c, QUIC_RECV);
 	memset(&out, 0, sizeof(out));

@@ -49,6 +49,8 @@ main(int argc, char *argv[])
 	int known;
 	int ch, rc, in_fd = STDIN_FILENO;
 
+	if (io_guard_stdfds() != 0)
+		return EXIT_FAIL;
 	diag_init(argv[0]);
 	quic_cli_init(&c, QUIC_SEND);
 	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {

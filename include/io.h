@@ -92,4 +92,13 @@ int io_sync_stdout(void);
 /* True when fd is a regular file; *size_out receives its size. */
 int io_regular_size(int fd, uint64_t *size_out);
 
+/*
+ * A program started with stdin, stdout or stderr closed would hand that
+ * number to the next file or socket it opens, and then read or write
+ * its data there.  Puts /dev/null in each closed one, opened the other
+ * way round, so that using it still fails with EBADF, as on a closed
+ * descriptor.  Call first thing in main.  Returns 0, or -1 (errno).
+ */
+int io_guard_stdfds(void);
+
 #endif

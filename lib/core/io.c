@@ -204,3 +204,24 @@ io_regular_size(int fd, uint64_t *size_out)
 	*size_out = (uint64_t)st.st_size;
 	return 1;
 }
+
+int
+io_guard_stdfds(void)
+{
+	int fd, n;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		n = open("/dev/null", fd == STDIN_FILENO ? O_WRONLY :
+		    O_RDONLY);
+		if (n < 0)
+			return -1;
+		if (n != fd) {	/* lower ones are open: cannot happen */
+			if (dup2(n, fd) < 0)
+				return -1;
+			close(n);
+		}
+	}
+	return 0;
+}
