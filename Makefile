@@ -50,7 +50,7 @@ LIBS_ssh = $(SSH_LIBS)
 LIBS_launch = -lpthread
 mod_srcs = $(wildcard lib/$(1)/*.c)
 mod_objs = $(patsubst %.c,build/%.o,$(call mod_srcs,$(1)))
-mod_lib = build/lib/lib$(1).a
+mod_lib = build/lib/librcp_$(1).a
 
 # What each program links, each module before the ones it uses (as
 # s6-networking's deps-exe lists).
