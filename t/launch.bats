@@ -82,6 +82,16 @@ fingerprint() {
 	assert_output ''
 }
 
+@test "a command that ends at once still reports its status, every time" {
+	# Its exit status can come in the same read as the exec request's
+	# reply.  Run as hyperfine runs commands (no shell, stdin from
+	# /dev/null), rcp-launch used to lose it every time: status 255.
+	run hyperfine -N -r 20 --export-json "$T/h.json" "rcp-launch testhost true"
+	assert_success
+	grep -q '"exit_codes": \[' "$T/h.json"
+	! grep -Eq '"exit_codes": \[[^]]*[1-9]' "$T/h.json"
+}
+
 @test "remote exit status 3 and 42 are passed through" {
 	run rcp-launch testhost 'exit 3'
 	assert_failure 3

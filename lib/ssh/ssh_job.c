@@ -153,8 +153,15 @@ ssh_job_init(struct ssh_job *j, struct ssh_conn *c)
 	j->at_line_start = 1;
 }
 
+/*
+ * Opens a session channel and runs cmd on it.  cb, if not NULL, is in
+ * place before the exec request: a command that ends at once may have its
+ * exit status in the same read as the request's reply, and libssh hands
+ * it to whatever callbacks are set when it reads it.
+ */
 static ssh_channel
-open_exec(struct ssh_job *j, const char *cmd, struct rcp_error *e)
+open_exec(struct ssh_job *j, const char *cmd, ssh_channel_callbacks cb,
+    struct rcp_error *e)
 {
 	ssh_channel ch = ssh_channel_new(j->conn->s);
 
@@ -163,6 +170,8 @@ open_exec(struct ssh_job *j, const char *cmd, struct rcp_error *e)
 		    j->conn->host, ssh_get_error(j->conn->s));
 		return NULL;
 	}
+	if (cb != NULL)
+		ssh_set_channel_callbacks(ch, cb);
 	if (ssh_channel_open_session(ch) != SSH_OK ||
 	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
 		error_set(e, SSH_EXIT_SSH, "%s: cannot start remote command: "
@@ -192,23 +201,20 @@ ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 		error_set_errno(e, SSH_EXIT_SSH, "script");
 		goto out;
 	}
+	ssh_callbacks_init(&j->cb);
+	j->cb.userdata = j;
+	j->cb.channel_exit_status_function = on_exit_status;
+	j->cb.channel_exit_signal_function = on_exit_signal;
 	/* The watchdog first: the command never runs unguarded. */
-	if ((j->watch = open_exec(j, watch, e)) == NULL ||
-	    (j->ch = open_exec(j, script, e)) == NULL)
+	if ((j->watch = open_exec(j, watch, NULL, e)) == NULL ||
+	    (j->ch = open_exec(j, script, &j->cb, e)) == NULL)
 		goto out;
 	rc = 0;
 out:
 	free(watch);
 	free(head);
 	free(script);
-	if (rc != 0)
-		return rc;
-	ssh_callbacks_init(&j->cb);
-	j->cb.userdata = j;
-	j->cb.channel_exit_status_function = on_exit_status;
-	j->cb.channel_exit_signal_function = on_exit_signal;
-	ssh_set_channel_callbacks(j->ch, &j->cb);
-	return 0;
+	return rc;
 }
 
 static void
