@@ -53,7 +53,9 @@ start_redis() {
 		pids+=("$pid")
 		for _ in $(seq 100); do
 			kill -0 "$pid" 2>/dev/null || break	# bind failed: next port
-			if redis-cli -p "$port" info server 2>/dev/null |
+			# PONG once it has loaded DIR/dump.rdb; then its pid.
+			if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG &&
+			    redis-cli -p "$port" info server 2>/dev/null |
 			    tr -d '\r' | grep -qx "process_id:$pid"; then
 				REDIS_PORT=$port
 				return
