@@ -79,7 +79,7 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 	unsigned threads = 0;
 	int ch, frames = 0, want_progress = 0, in_fd = STDIN_FILENO, rc;
 
-	if (io_guard_stdfds() != 0)
+	if (io_guard_stdfds() != 0 || secrets_guard() != 0)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
 	progress_init(&prog, 0, 0, 0);

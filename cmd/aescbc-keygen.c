@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "io.h"
 #include "rcp.h"
+#include "wipe.h"
 
 static void __attribute__((noreturn))
 usage(const char *reason)
@@ -36,7 +37,7 @@ main(int argc, char *argv[])
 	const char *keyfile, *ivfile;
 	int ch, force = 0;
 
-	if (io_guard_stdfds() != 0)
+	if (io_guard_stdfds() != 0 || secrets_guard() != 0)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {

@@ -18,7 +18,9 @@
 #include "launch.h"
 #include "parse.h"
 #include "quic.h"
+#include "quic_cli.h"
 #include "rcp.h"
+#include "wipe.h"
 
 static volatile sig_atomic_t got_signal;
 /* Written to by the signal handler: our end of the transfer stops now. */
@@ -159,7 +161,8 @@ main(int argc, char *argv[])
 	uint64_t v;
 	char *command, *consumer;
 
-	if (io_guard_stdfds() != 0)
+	if (io_guard_stdfds() != 0 || secrets_guard() != 0 ||
+	    quic_keylog_policy(getenv("RCP_QUIC_KEYLOGFILE")) != 0)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
 	memset(&t, 0, sizeof(t));

@@ -20,6 +20,7 @@
 #include "quic_cli.h"
 #include "rcp-quic-main.h"
 #include "rcp.h"
+#include "wipe.h"
 
 static void __attribute__((noreturn))
 usage(const char *reason)
@@ -49,7 +50,8 @@ main(int argc, char *argv[])
 	int known;
 	int ch, rc, in_fd = STDIN_FILENO;
 
-	if (io_guard_stdfds() != 0)
+	if (io_guard_stdfds() != 0 || secrets_guard() != 0 ||
+	    quic_keylog_policy(getenv("RCP_QUIC_KEYLOGFILE")) != 0)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
 	quic_cli_init(&c, QUIC_SEND);

@@ -75,4 +75,13 @@ int quic_cli_gen_identity(const struct quic_cli *c, char pin[QUIC_PIN_SIZE],
     struct rcp_error *e);
 void quic_cli_free(struct quic_cli *c);
 
+/*
+ * GnuTLS writes every TLS secret to the file named by SSLKEYLOGFILE, an
+ * inherited variable the user may never have meant for us.  Removes it
+ * from the environment, or points it at file when the user asked for a
+ * key log by name (RCP_QUIC_KEYLOGFILE, a debugging aid).  Call first
+ * thing in main, before GnuTLS reads it.  Returns 0, or -1 (errno).
+ */
+int quic_keylog_policy(const char *file);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * wipe.h: the one way secrets (keys, IVs, private keys in PEM) are
- * erased from memory, in a way the compiler may not optimise out.
+ * erased from memory, in a way the compiler may not optimise out, and
+ * kept out of core dumps.
  */
 #ifndef RCP_WIPE_H
 #define RCP_WIPE_H
@@ -9,5 +10,12 @@
 
 /* Zeroes n bytes at p; p may be NULL when n is 0. */
 void wipe(void *p, size_t n);
+
+/*
+ * For a program that will hold a secret: no core dump (RLIMIT_CORE 0)
+ * and not dumpable (no core, no ptrace by the same user, /proc/PID/mem
+ * closed).  Call before reading any secret.  Returns 0, or -1 (errno).
+ */
+int secrets_guard(void);
 
 #endif

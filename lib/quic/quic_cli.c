@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -227,4 +228,19 @@ quic_cli_free(struct quic_cli *c)
 {
 	quic_identity_free(c->identity);
 	c->identity = NULL;
+}
+
+int
+quic_keylog_policy(const char *file)
+{
+	int fd;
+
+	if (file == NULL || *file == '\0')
+		return unsetenv("SSLKEYLOGFILE");
+	/* GnuTLS appends to it with the umask's mode: make it 0600 first. */
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) < 0)
+		return -1;
+	close(fd);
+	return setenv("SSLKEYLOGFILE", file, 1);
 }
