@@ -35,18 +35,22 @@ usage(const char *reason)
 	    "[FILE]\n", diag_progname());
 }
 
+/* Loads a key or IV; a secret that others can read is refused, as ssh
+ * refuses such a private key. */
 static void
 load(const char *path, const char *what, unsigned char out[CBC_KEY_LEN],
-    int warn_loose)
+    int secret)
 {
 	struct rcp_error e;
 	int loose;
 
 	if (cbc_load_file(path, what, out, &loose, &e) != 0)
 		diag_die_error(&e);
-	if (loose && warn_loose)
-		diag_warnx("warning: %s: %s file is accessible by group or "
-		    "others (mode %04o); chmod 600 it", path, what, loose);
+	if (loose && secret) {
+		wipe(out, CBC_KEY_LEN);
+		diag_die(EXIT_USAGE, "%s: %s file is accessible by group or "
+		    "others (mode %04o): chmod 600 it", path, what, loose);
+	}
 }
 
 static unsigned

@@ -153,8 +153,23 @@ teardown() {
 	cmp "$T/in" "$T/out"
 }
 
+@test "an --identity file others can read is refused (2), as ssh refuses such a key" {
+	rcp-quic-send --gen-identity "$T/id.pem" >"$T/id.pin"
+	chmod 640 "$T/id.pem"
+	run rcp-quic-send --listen 0 --identity "$T/id.pem" /dev/null
+	assert_failure 2
+	assert_output "rcp-quic-send: $T/id.pem: identity file is accessible by group or others (mode 0640): chmod 600 it"
+	run rcp-quic-recv --connect 127.0.0.1:9 --pin "sha256:$(printf '%064d' 0)" --identity "$T/id.pem"
+	assert_failure 2
+	# Handed over as a descriptor, it is the caller's business.
+	bg s rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 --identity /dev/fd/5 /dev/null 5<"$T/id.pem"
+	wait_ready s
+	assert_equal "$PIN" "$(cat "$T/id.pin")"
+}
+
 @test "a malformed --identity file is a usage error (2)" {
 	echo "not a key" >"$T/bad.pem"
+	chmod 600 "$T/bad.pem"
 	run rcp-quic-send --listen 0 --identity "$T/bad.pem" /dev/null
 	assert_failure 2
 	assert_output --partial "$T/bad.pem: no usable private key"
@@ -166,6 +181,7 @@ teardown() {
 	rcp-quic-send --gen-identity "$T/b.pem" >/dev/null
 	{ sed -n '/BEGIN PRIVATE KEY/,/END PRIVATE KEY/p' "$T/a.pem"
 	  sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$T/b.pem"; } >"$T/mix.pem"
+	chmod 600 "$T/mix.pem"
 	run rcp-quic-recv --connect 127.0.0.1:9 --pin "sha256:$(printf '%064d' 0)" --identity "$T/mix.pem"
 	assert_failure 2
 	assert_output --partial "the private key does not belong to the certificate"
