@@ -18,4 +18,12 @@ void wipe(void *p, size_t n);
  */
 int secrets_guard(void);
 
+/*
+ * The mode of a secret's file, fd opened from path, when group or others
+ * may use it (as ssh refuses such a private key); 0 when it is private,
+ * not a regular file, or a descriptor handed over as /dev/fd/N (the
+ * caller's business).
+ */
+unsigned secret_file_loose(int fd, const char *path);
+
 #endif

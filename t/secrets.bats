@@ -20,6 +20,13 @@ teardown() {
 	quic_teardown
 }
 
+# bg_core NAME CMD...: bg, with core dumps allowed as far as the shell goes.
+bg_core() {
+	local name=$1
+	shift
+	bg "$name" bash -c 'ulimit -c unlimited; exec "$@"' _ "$@"
+}
+
 # no_core PID: within 5 s of its start (under ASan a program takes a
 # while to reach main), PID may write no core dump: its core size limit
 # is 0.
@@ -37,8 +44,7 @@ no_core() {
 @test "aescbc-enc and -dec allow no core dump while they hold the key" {
 	local p
 	for p in aescbc-enc aescbc-dec; do
-		bg c bash -c 'ulimit -c unlimited; exec "$@"' _ "$p" --frames \
-		    -k "$T/key" -i "$T/iv" "$T/fifo"
+		bg_core c "$p" --frames -k "$T/key" -i "$T/iv" "$T/fifo"
 		run no_core "$c_pid"
 		assert_success
 		{ kill -9 "$c_pid"; wait "$c_pid"; } 2>/dev/null || true
@@ -46,8 +52,8 @@ no_core() {
 }
 
 @test "rcp-quic-send, rcp-quic-recv and rcp-launch allow no core dump" {
-	bg s bash -c 'ulimit -c unlimited; exec rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 "$1"' _ "$T/in"
-	bg r bash -c 'ulimit -c unlimited; exec rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3'
+	bg_core s rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 "$T/in"
+	bg_core r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3
 	wait_ready s
 	wait_ready r
 	run no_core "$s_pid"
@@ -55,7 +61,7 @@ no_core() {
 	run no_core "$r_pid"
 	assert_success
 	sshd_start "$T"
-	bg l bash -c 'ulimit -c unlimited; exec rcp-launch testhost "sleep 5"'
+	bg_core l rcp-launch testhost "sleep 5"
 	run no_core "$l_pid"
 	assert_success
 	{ kill -9 "$l_pid"; wait "$l_pid"; } 2>/dev/null || true

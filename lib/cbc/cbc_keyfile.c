@@ -145,10 +145,7 @@ cbc_load_file(const char *path, const char *what,
 		return error_set(e, EXIT_USAGE, "%s: is a directory, not a %s "
 		    "file", path, what);
 	}
-	/* A descriptor handed over (/dev/fd/N) is the caller's business. */
-	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0 &&
-	    strncmp(path, "/dev/fd/", 8) != 0)
-		*loose = (int)(st.st_mode & 07777);
+	*loose = (int)secret_file_loose(fd, path);
 	/* Read to EOF (a /dev/fd/N pipe gives no size) up to one byte more. */
 	got = io_read_full(fd, buf, sizeof(buf), NULL);
 	close(fd);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "wipe.h"
 
@@ -21,4 +22,15 @@ secrets_guard(void)
 	if (setrlimit(RLIMIT_CORE, &none) != 0)
 		return -1;
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ? -1 : 0;
+}
+
+unsigned
+secret_file_loose(int fd, const char *path)
+{
+	struct stat st;
+
+	if (strncmp(path, "/dev/fd/", 8) == 0 || fstat(fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return 0;
+	return (unsigned)(st.st_mode & 07777);
 }

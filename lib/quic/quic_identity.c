@@ -181,7 +181,7 @@ int
 quic_identity_load_file(struct quic_identity **out, const char *path,
     struct rcp_error *e)
 {
-	struct stat st;
+	unsigned loose;
 	char *buf;
 	ssize_t n;
 	int fd, rc;
@@ -189,15 +189,12 @@ quic_identity_load_file(struct quic_identity **out, const char *path,
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return error_set_errno(e, EXIT_USAGE, "%s", path);
-	/* An unencrypted private key: refused if others can read it, as
-	 * ssh does; a descriptor handed over (/dev/fd/N) is exempt. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0 &&
-	    strncmp(path, "/dev/fd/", 8) != 0) {
+	/* An unencrypted private key: refused if others can read it. */
+	if ((loose = secret_file_loose(fd, path)) != 0) {
 		close(fd);
 		return error_set(e, EXIT_USAGE, "%s: identity file is "
 		    "accessible by group or others (mode %04o): chmod 600 it",
-		    path, (unsigned)(st.st_mode & 07777));
+		    path, loose);
 	}
 	if ((buf = malloc(IDENTITY_FILE_MAX + 1)) == NULL) {
 		close(fd);
