@@ -47,16 +47,16 @@ no_output() {
 	assert_output ""
 }
 
-# wait_pipe_write PID: waits (10 s at most) until PID sleeps in a write
-# to a full pipe.
-wait_pipe_write() {
-	local i w
+# wait_stopped PID: waits (10 s at most) until PID is stopped (by a
+# signal: state T).
+wait_stopped() {
+	local i st
 	for ((i = 0; i < 100; i++)); do
-		w=$(cat "/proc/$1/wchan" 2>/dev/null) || w=""
-		[[ $w == *pipe_write ]] && return 0
+		st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || st=""
+		[ "$st" = T ] && return 0
 		sleep 0.1
 	done
-	echo "process $1 never blocked writing to its pipe (wchan: $w)" >&2
+	echo "process $1 never stopped (state: $st)" >&2
 	return 1
 }
 
@@ -105,23 +105,20 @@ wait_growing() {
 }
 
 @test "the sender's CONNECTION_CLOSE lost: both exit 0, the receiver warns" {
-	# The receiver blocks writing to a full pipe once it holds the whole
-	# input and the FIN; then every packet to it is dropped, so it never
-	# sees the sender's close after its confirmation, only the ICMP
+	# The shim stops the receiver at its output's fsync, which comes
+	# once it holds and wrote the whole input and the FIN, before its
+	# confirmation.  Then every packet to it is dropped, so it never
+	# sees the sender's close after the confirmation, only the ICMP
 	# unreachable once the sender has exited.
 	random_file "$T/in" 1500000
-	mkfifo "$T/pipe"
-	sleep 60 <"$T/pipe" 3>&- &
-	PIDS+=($!)
-	bg r sh -c 'exec ip netns exec "$1" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 >"$2"' \
-	    sh "$NETNS" "$T/pipe"
+	bg r ip netns exec "$NETNS" env LD_PRELOAD="$TOP/build/libfault_inject.so" \
+	    FAULT_STOP_CALL=fsync \
+	    rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
 	wait_ready r
 	bg s ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in"
-	wait_pipe_write "$r_pid"
-	sleep 0.5	# the input's tail and FIN settle in the socket queue
+	wait_stopped "$r_pid"
 	drop udp dport "${ADDR##*:}"
-	cat "$T/pipe" >"$T/out" &
-	PIDS+=($!)
+	kill -CONT "$r_pid"
 	wait_exit s 30
 	wait_exit r 30
 	[ "$s_rc" -eq 0 ] && [ "$r_rc" -eq 0 ] ||

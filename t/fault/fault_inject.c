@@ -19,6 +19,11 @@
  *   FAULT_CALL=NAME      this call fails with FAULT_ERRNO every time:
  *                        fsync, rename, linkat, or close (close only on
  *                        regular files, and the descriptor is closed)
+ *   FAULT_STOP_CALL=NAME the process stops itself (SIGSTOP) the first
+ *                        time it makes this call, before making it: a
+ *                        test knows the program reached that point and
+ *                        changes the world (a firewall rule) before
+ *                        SIGCONT; the call then goes ahead
  *
  *   LD_PRELOAD=build/libfault_inject.so FAULT_READ_FD=0 \
  *       FAULT_READ_AFTER=1000000 entropy-frame <in >out
@@ -35,6 +40,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,6 +63,7 @@ static struct fault wr = { "FAULT_WRITE_FD", "FAULT_WRITE_AFTER", 0, 0, {0} };
 static int fault_errno = EIO;
 static size_t read_max;		/* 0: reads are not shortened */
 static const char *fail_call = "";	/* FAULT_CALL */
+static const char *stop_call = "";	/* FAULT_STOP_CALL */
 
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
@@ -103,6 +110,8 @@ fault_init(void)
 		read_max = (size_t)strtoull(rm, NULL, 10);
 	if (getenv("FAULT_CALL") != NULL)
 		fail_call = getenv("FAULT_CALL");
+	if (getenv("FAULT_STOP_CALL") != NULL)
+		stop_call = getenv("FAULT_STOP_CALL");
 	if (en != NULL && *en != '\0') {
 		fault_errno = atoi(en);
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -293,12 +302,19 @@ pwritev64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 	return pwritev2(fd, iov, cnt, off, flags);
 }
 
-/* FAULT_CALL: whether the named call is the one to fail now. */
+/*
+ * FAULT_STOP_CALL, then FAULT_CALL: stops the process before the named
+ * call's first time, and says whether the call is the one to fail now.
+ */
 static int
 fault_call(const char *name)
 {
 	if (real_read == NULL)
 		fault_init();
+	if (strcmp(stop_call, name) == 0) {
+		stop_call = "";
+		(void)raise(SIGSTOP);
+	}
 	if (strcmp(fail_call, name) != 0)
 		return 0;
 	errno = fault_errno;
