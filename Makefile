@@ -122,7 +122,8 @@ deps:
 # make fuzz: each libFuzzer target in fuzz/ for FUZZ_SECONDS, starting from
 # its seed corpus in fuzz/corpus/NAME (kept small, in git); new inputs go to
 # build/fuzz/corpus-NAME, crashes to build/fuzz/.  A target links the
-# modules listed for the one its name starts with (frame_, cbc_, quic_).
+# modules listed for the one its name starts with (frame_, cbc_, quic_,
+# ssh_, core_).
 FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -131,6 +132,8 @@ FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard fuzz/*.c))))
 FUZZ_LINK_frame := frame core
 FUZZ_LINK_cbc := cbc frame core
 FUZZ_LINK_quic := quic core
+FUZZ_LINK_ssh := launch ssh quic core
+FUZZ_LINK_core := core
 fuzz_mods = $(FUZZ_LINK_$(firstword $(subst _, ,$(1))))
 build/fuzz/%: fuzz/%.c $$(foreach m,$$(call fuzz_mods,$$*),$$(call mod_srcs,$$(m)))
 	@mkdir -p build/fuzz

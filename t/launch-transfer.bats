@@ -148,7 +148,7 @@ fake_bin() {
 	grep -q '32.0 MiB .* 100.0% ETA 0:00:00' "$T/err2"
 }
 
-@test "the listener gets our pin, --port-range and no stdin of ours" {
+@test "the listener binds the SSH address, gets our pin, --port-range and no stdin of ours" {
 	local d
 	d=$(fake_bin rcp-quic-send 'echo "$@" >'"'$T/args'"'; exec "$REAL" "$@"')
 	run rcp-launch --pull --remote-bin "$d" --port-range 47000-47999 \
@@ -156,7 +156,7 @@ fake_bin() {
 	assert_success
 	assert_output 'hi'
 	run cat "$T/args"
-	assert_output --regexp '^--listen 0 --peer-pin sha256:[0-9a-f]{64} --port-range 47000-47999$'
+	assert_output --regexp '^--listen 127\.0\.0\.1:0 --peer-pin sha256:[0-9a-f]{64} --ready-fd 3 --port-range 47000-47999$'
 }
 
 # --- exit status -------------------------------------------------------------
@@ -221,8 +221,8 @@ fake_bin() {
 @test "a ready line with a forged pin fails the handshake: status 4" {
 	local d
 	# The real listener, its ready line rewritten with another pin.
-	d=$(fake_bin rcp-quic-send '{ "$REAL" "$@" --ready-fd 5 5>&1 1>&3 |
-	    sed -u "s/sha256:[0-9a-f]*/sha256:$(printf %064d 0)/" >&2; } 3>&1')
+	d=$(fake_bin rcp-quic-send '{ "$REAL" "$@" --ready-fd 5 5>&1 1>&4 |
+	    sed -u "s/sha256:[0-9a-f]*/sha256:$(printf %064d 0)/" >&3; } 4>&1')
 	run rcp-launch --pull --remote-bin "$d" testhost echo secret
 	assert_failure 4
 	assert_output --partial "rcp-launch: testhost: server certificate fingerprint mismatch: expected sha256:$(printf %064d 0), got sha256:"
@@ -232,12 +232,12 @@ fake_bin() {
 
 @test "a malformed ready line is refused: status 1, nothing connects" {
 	local d
-	d=$(fake_bin rcp-quic-send 'echo "RCP_QUIC 127.0.0.1:1 sha256:XYZ" >&2; sleep 30')
+	d=$(fake_bin rcp-quic-send 'echo "RCP_QUIC 127.0.0.1:1 sha256:XYZ" >&3; sleep 30')
 	run rcp-launch --pull --remote-bin "$d" testhost echo hi
 	assert_failure 1
 	assert_output 'rcp-launch: testhost: the remote rcp-quic-send gave a bad ready line: ready line: bad fingerprint'
 	wait_gone "$MARK"
-	d=$(fake_bin rcp-quic-recv 'echo "RCP_QUIC 127.0.0.1:0 sha256:$(printf %064d 0)" >&2; sleep 30')
+	d=$(fake_bin rcp-quic-recv 'echo "RCP_QUIC 127.0.0.1:0 sha256:$(printf %064d 0)" >&3; sleep 30')
 	run rcp-launch --push --remote-bin "$d" testhost cat </dev/null
 	assert_failure 1
 	assert_output 'rcp-launch: testhost: the remote rcp-quic-recv gave a bad ready line: ready line: bad port'
@@ -250,6 +250,74 @@ fake_bin() {
 	run rcp-launch --pull --remote-bin "$d" testhost echo hi
 	assert_failure 1
 	assert_output 'rcp-launch: testhost: the remote rcp-quic-send ended without a ready line'
+}
+
+# --- control lines the remote command cannot forge ----------------------------
+
+# stranger DIR ARGS...: a listener that is not ours, run by someone else
+# on the SSH host ("$TOP/bin/rcp-quic-DIR --listen ... ARGS"), unpinned;
+# sets S_LINE to its ready line and S_PID.
+stranger() {
+	local dir=$1
+	shift
+	"$TOP/bin/rcp-quic-$dir" --listen 127.0.0.1:0 --ready-fd 3 \
+	    --accept-timeout 20 "$@" 3>"$T/s.ready" 2>"$T/s.err" &
+	S_PID=$!
+	S_LINE="RCP_QUIC $(read_ready "$T/s.ready")"
+}
+
+@test "a file named like a ready line, listed by the producer: the genuine data" {
+	echo "a stranger's data" >"$T/stranger"
+	stranger send "$T/stranger"
+	mkdir "$T/dir"
+	echo genuine >"$T/dir/file"
+	# tar -v lists this name on stderr, a whole line of its own.
+	touch "$T/dir/$S_LINE"
+	rcp-launch --pull "${B[@]}" testhost "cd '$T' && tar -cvf - dir" \
+	    >"$T/got.tar" 2>"$T/err"
+	[ "$(tar -xOf "$T/got.tar" dir/file)" = genuine ]
+	# Relayed as it came, never taken for ours.
+	grep -qxF "dir/$S_LINE" "$T/err"
+	kill -0 "$S_PID"	# still waiting: nobody came
+	kill "$S_PID"
+}
+
+@test "a consumer printing a stranger's ready line: --push sends to ours" {
+	stranger recv -o "$T/stolen"
+	run rcp-launch --push "${B[@]}" testhost \
+	    "echo '$S_LINE' >&2; sleep 1; cat >'$T/pushed'" <"$BIG"
+	assert_success
+	assert_output "$S_LINE"
+	cmp "$BIG" "$T/pushed"
+	kill -0 "$S_PID"
+	kill "$S_PID"
+	[ ! -e "$T/stolen" ]
+}
+
+@test "a command printing a status line gets its own status, the line relayed" {
+	run rcp-launch --pull "${B[@]}" testhost \
+	    "echo 'x RCP_LAUNCH status 0' >&2; echo 'RCP_LAUNCH status 0' >&2; \
+	    echo 'RCP_LAUNCH quic 0' >&2; exit 3"
+	assert_failure 3
+	assert_output - <<-'EOF'
+	x RCP_LAUNCH status 0
+	RCP_LAUNCH status 0
+	RCP_LAUNCH quic 0
+	EOF
+	run rcp-launch --push "${B[@]}" testhost \
+	    "echo 'RCP_LAUNCH status 0' >&2; exit 3" </dev/null
+	assert_failure 3
+	assert_output 'RCP_LAUNCH status 0'
+}
+
+@test "the control lines' secret is in no remote variable, environment or command line" {
+	# What the user's command can see of its shell and processes.
+	run rcp-launch --pull "${B[@]}" testhost \
+	    'set; env; cat /proc/[0-9]*/cmdline | tr "\0" " "'
+	assert_success
+	assert_output --partial 'SSH_CONNECTION='	# set and env did print
+	refute_output --regexp '(^|[^$])rcp_k='
+	refute_output --regexp 'RCP_LAUNCH [0-9a-f]{32}'
 }
 
 # --- lifecycle ---------------------------------------------------------------

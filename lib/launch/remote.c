@@ -4,6 +4,11 @@
 #include <string.h>
 
 #include "remote.h"
+#include "ssh/ssh_job.h"
+
+/* A control line's head in a printf format, and its argument. */
+#define CONTROL "RCP_LAUNCH %s "
+#define SECRET "\"$" SSH_JOB_SECRET_VAR "\""
 
 char *
 ssh_shell_quote(const char *s, int expand_home)
@@ -54,15 +59,22 @@ program(const char *dir, const char *name)
 }
 
 /*
- * Listener options: the pin and ranges come from rcp-launch itself (a
- * pin is "sha256:" and hex; ranges were checked), quoted all the same.
+ * A listener's address and options: the address the SSH connection
+ * arrived on (SSH_CONNECTION: client address and port, then ours), so
+ * that the listener is not reachable on every interface of the host;
+ * every interface when that is unset, odd, or link-local (which needs a
+ * scope the variable does not give).
+ * The pin and ranges come from rcp-launch itself (a pin is "sha256:"
+ * and hex; ranges were checked), quoted all the same.  Its ready line
+ * goes to fd 3, a pipe to ready_relay.
  */
 static int
 listen_opts(FILE *f, const struct ssh_remote_spec *s)
 {
 	char *q;
 
-	fprintf(f, " --listen 0 --peer-pin %s", s->peer_pin);
+	fprintf(f, " --listen \"$rcp_ip\" --peer-pin %s --ready-fd 3",
+	    s->peer_pin);
 	if (s->port_range != NULL) {
 		if ((q = ssh_shell_quote(s->port_range, 0)) == NULL)
 			return -1;
@@ -72,12 +84,25 @@ listen_opts(FILE *f, const struct ssh_remote_spec *s)
 	return 0;
 }
 
+/* Without word splitting, which zsh, a login shell, does not do. */
+static const char listen_addr[] =
+    "rcp_ip=${SSH_CONNECTION#* * }; rcp_ip=${rcp_ip%% *}\n"
+    "case $rcp_ip in ''|*[!0-9a-fA-F.:]*|[fF][eE][89aAbB]?:*) rcp_ip=0 ;;\n"
+    "*:*) rcp_ip=\"[$rcp_ip]:0\" ;; *) rcp_ip=\"$rcp_ip:0\" ;; esac\n";
+
+/* Reads the listener's ready line and sends it on as a control line. */
+static const char ready_relay[] =
+    "{ IFS= read -r rcp_l && printf '" CONTROL "%s\\n' " SECRET
+    " \"$rcp_l\" >&2; } >/dev/null";
+
 /* The user's command in its own subshell, then its status report. */
 static void
 user_half(FILE *f, const char *command)
 {
-	fprintf(f, "{ (%s\n); printf '" SSH_REMOTE_STATUS "%%s\\n' $? >&2; }",
-	    command);
+	fprintf(f, "{ (unset %s rcp_ip rcp_to rcp_pin; %s\n); ",
+	    SSH_JOB_SECRET_VAR, command);
+	fputs("printf '" CONTROL SSH_REMOTE_STATUS "%s\\n' " SECRET
+	    " $? >&2; }", f);
 }
 
 char *
@@ -85,8 +110,8 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 {
 	const char *name = s->kind == SSH_REMOTE_PULL ? "rcp-quic-send" :
 	    "rcp-quic-recv";
-	static const char report[] =
-	    "; printf '" SSH_REMOTE_QUIC "%s\\n' $? >&2; }";
+	static const char report[] = "; printf '" CONTROL SSH_REMOTE_QUIC
+	    "%s\\n' " SECRET " $? >&2; }";
 	char *prog, *buf = NULL;
 	size_t len;
 	FILE *f;
@@ -100,15 +125,23 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 	}
 	switch (s->kind) {
 	case SSH_REMOTE_PULL:
+		/* The program's stdout is unused: its fd 3 takes the pipe. */
+		fputs(listen_addr, f);
 		user_half(f, s->command);
-		fprintf(f, " | { %s", prog);
+		fprintf(f, " | { { %s", prog);
 		rc = listen_opts(f, s);
+		fputs(" 3>&1 >/dev/null", f);
 		fputs(report, f);
+		fprintf(f, " | %s; }", ready_relay);
 		break;
 	case SSH_REMOTE_PUSH:
-		fprintf(f, "{ %s", prog);
+		/* Its stdout, the data, goes round the relay's pipe on fd 4. */
+		fputs(listen_addr, f);
+		fprintf(f, "{ { %s", prog);
 		rc = listen_opts(f, s);
-		fprintf(f, "%s | ", report);
+		fputs(" 3>&1 >&4 4>&-", f);
+		fputs(report, f);
+		fprintf(f, " | %s 4>&-; } 4>&1 | ", ready_relay);
 		user_half(f, s->command);
 		break;
 	case SSH_REMOTE_TO:
@@ -120,7 +153,9 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 			fprintf(f, " --connect-timeout %u", s->connect_timeout);
 		if (s->progress)
 			fputs(" --progress", f);
-		fprintf(f, " 3<&0 </dev/null%s | ", report);
+		fputs(" 3<&0 </dev/null", f);
+		fputs(report, f);
+		fputs(" | ", f);
 		user_half(f, s->command);
 		break;
 	}

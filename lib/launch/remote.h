@@ -4,21 +4,26 @@
  * user's command, and the control lines those scripts send back.
  *
  * Every script is POSIX sh, run by the remote login shell behind
- * ssh_job's guard (ssh_job_start).  The user's command runs in a subshell
- * of its own, so that "exit 7" ends only that subshell, and each half
- * of the pipeline reports how it ended on stderr:
+ * ssh_job's guard (ssh_job_start), which has put the job's secret in the
+ * unexported variable SSH_JOB_SECRET_VAR.  The user's command runs in a
+ * subshell of its own without that variable, so that "exit 7" ends only
+ * that subshell and nothing it runs can learn the secret.  The script's
+ * control lines go to stderr as ssh_job describes ("RCP_LAUNCH SECRET
+ * TEXT"); ssh_remote_control reads TEXT:
  *
- *   RCP_LAUNCH status N    the user's command (COMMAND, PRODUCER or
- *                          CONSUMER) exited with N (128+S for signal S)
- *   RCP_LAUNCH quic N      the rcp-quic-* program exited with N
+ *   status N        the user's command (COMMAND, PRODUCER or CONSUMER)
+ *                   exited with N (128+S for signal S)
+ *   quic N          the rcp-quic-* program exited with N
+ *   RCP_QUIC ...    a listener's ready line, which the program writes to
+ *                   a pipe of the script's (--ready-fd), never to stderr
  *
- * A listener also prints its ready line ("RCP_QUIC addr:port pin") on
- * stderr.  These lines are consumed by ssh_job, never shown.
+ * A listener binds the address the SSH connection arrived on (the third
+ * word of SSH_CONNECTION), or every address when that is unset.
  *
- *   SSH_REMOTE_PULL  { (COMMAND); report } | { rcp-quic-send --listen 0
- *                    --peer-pin PIN; report }        (also --from SRC)
- *   SSH_REMOTE_PUSH  { rcp-quic-recv --listen 0 --peer-pin PIN; report }
- *                    | { (COMMAND); report }
+ *   SSH_REMOTE_PULL  { (COMMAND); report } | { rcp-quic-send --listen
+ *                    ADDR:0 --peer-pin PIN; report }  (also --from SRC)
+ *   SSH_REMOTE_PUSH  { rcp-quic-recv --listen ADDR:0 --peer-pin PIN;
+ *                    report } | { (COMMAND); report }
  *   SSH_REMOTE_TO    reads "HOST:PORT PIN" and then the PEM identity
  *                    from its stdin, then { rcp-quic-recv --connect
  *                    HOST:PORT --pin PIN --identity /dev/fd/3 3<&0;
@@ -29,8 +34,8 @@
 #ifndef RCP_LAUNCH_REMOTE_H
 #define RCP_LAUNCH_REMOTE_H
 
-#define SSH_REMOTE_STATUS "RCP_LAUNCH status "
-#define SSH_REMOTE_QUIC "RCP_LAUNCH quic "
+#define SSH_REMOTE_STATUS "status "
+#define SSH_REMOTE_QUIC "quic "
 /* Control lines each script sends on stderr. */
 #define SSH_REMOTE_CONTROLS_LISTEN 3	/* ready line, two statuses */
 #define SSH_REMOTE_CONTROLS_TO 2
@@ -61,9 +66,9 @@ char *ssh_remote_script(const struct ssh_remote_spec *s);
 char *ssh_shell_quote(const char *s, int expand_home);
 
 /*
- * Recognises a status control line (marker included).  Returns 1 with
- * *status for "RCP_LAUNCH status N", 2 for "RCP_LAUNCH quic N", 0 for
- * anything else (including a malformed number).
+ * Recognises a status control line's TEXT.  Returns 1 with *status for
+ * "status N", 2 for "quic N", 0 for anything else (including a
+ * malformed number).
  */
 int ssh_remote_control(const char *line, int *status);
 

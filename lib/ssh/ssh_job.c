@@ -12,7 +12,6 @@
 
 #include "core/clock.h"
 #include "io.h"
-#include "quic.h"
 #include "ssh_job.h"
 #include "wipe.h"
 
@@ -73,6 +72,10 @@ static const char job_head[] =
     "[ ! -d \"$rcp_d/closed\" ] || exit 255\n"
     "unset rcp_d rcp_i\n";
 
+/* With control lines: their secret, the first line of our stdin. */
+static const char job_secret[] =
+    "IFS= read -r " SSH_JOB_SECRET_VAR " || exit 255\n";
+
 static const struct {
 	const char *name;
 	int num;
@@ -85,9 +88,9 @@ static const struct {
 	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "SYS", SIGSYS },
 };
 
-/* A fresh token names the job's rendezvous directory on the remote. */
+/* 16 bytes from the CSPRNG in hex: a token or a secret. */
 static int
-job_token(struct ssh_job *j)
+job_random_hex(char out[33])
 {
 	unsigned char r[16];
 	size_t i;
@@ -95,7 +98,8 @@ job_token(struct ssh_job *j)
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -1;
 	for (i = 0; i < sizeof(r); i++)
-		snprintf(j->token + 2 * i, 3, "%02x", r[i]);
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+	wipe(r, sizeof(r));
 	return 0;
 }
 
@@ -191,13 +195,15 @@ ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 	if ((j->inbuf = malloc(SSH_JOB_IO_BUF)) == NULL ||
 	    (j->outbuf = malloc(SSH_JOB_IO_BUF)) == NULL)
 		return error_set_errno(e, SSH_EXIT_SSH, "buffer");
-	if (job_token(j) != 0)
+	if (job_random_hex(j->token) != 0 || (j->controls_pending > 0 &&
+	    job_random_hex(j->secret) != 0))
 		return error_set_errno(e, SSH_EXIT_SSH, "getrandom");
 	if ((watch = script_printf(watchdog_script, j->token,
 	    SSH_JOB_GUARD_WAIT * 10)) == NULL ||
 	    (head = script_printf(job_head, j->token,
 	    SSH_JOB_GUARD_WAIT * 100)) == NULL ||
-	    (script = script_printf("%s%s\n", head, body)) == NULL) {
+	    (script = script_printf("%s%s%s\n", head, j->secret[0] != '\0' ?
+	    job_secret : "", body)) == NULL) {
 		error_set_errno(e, SSH_EXIT_SSH, "script");
 		goto out;
 	}
@@ -209,6 +215,14 @@ ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 	if ((j->watch = open_exec(j, watch, NULL, e)) == NULL ||
 	    (j->ch = open_exec(j, script, &j->cb, e)) == NULL)
 		goto out;
+	/* Ahead of anything from in_fd, which the loop feeds later. */
+	if (j->secret[0] != '\0' && (ssh_channel_write(j->ch, j->secret,
+	    (uint32_t)strlen(j->secret)) == SSH_ERROR ||
+	    ssh_channel_write(j->ch, "\n", 1) == SSH_ERROR)) {
+		error_set(e, SSH_EXIT_SSH, "%s: cannot start remote command: "
+		    "%s", j->conn->host, ssh_get_error(j->conn->s));
+		goto out;
+	}
 	rc = 0;
 out:
 	free(watch);
@@ -275,6 +289,7 @@ ssh_job_free(struct ssh_job *j)
 	free(j->inbuf);
 	free(j->outbuf);
 	j->inbuf = j->outbuf = NULL;
+	wipe(j->secret, sizeof(j->secret));
 }
 
 /*
@@ -306,6 +321,29 @@ relay_err(struct ssh_job *j, const char *p, size_t n)
 	}
 }
 
+/*
+ * Where line holds a control line's head, "RCP_LAUNCH SECRET ", or NULL.
+ * It is looked for anywhere, not only at the start: the remote command's
+ * processes share the channel's stderr with the script's reports, so one
+ * of them may have written part of a line first ("cat: " before its file
+ * name).  Only the script knows the secret, so only it can write one.
+ */
+static char *
+find_control(const struct ssh_job *j, char *line)
+{
+	size_t mlen = strlen(SSH_JOB_MARKER), slen = strlen(j->secret);
+	char *m;
+
+	if (slen == 0)
+		return NULL;
+	for (m = strstr(line, SSH_JOB_MARKER); m != NULL;
+	    m = strstr(m + 1, SSH_JOB_MARKER))
+		if (strncmp(m + mlen, j->secret, slen) == 0 &&
+		    m[mlen + slen] == ' ')
+			return m;
+	return NULL;
+}
+
 /* One complete stderr line (terminator included, if any). */
 static void
 filter_line(struct ssh_job *j, char *line, size_t len)
@@ -316,28 +354,25 @@ filter_line(struct ssh_job *j, char *line, size_t len)
 	if (body > 0 && (line[body - 1] == '\n' || line[body - 1] == '\r'))
 		term = line[--body];
 	line[body] = '\0';
-	m = strstr(line, SSH_JOB_MARKER);
-	if (m == NULL)
-		m = strstr(line, QUIC_READY_TAG);
-	if (m == NULL) {
+	if ((m = find_control(j, line)) == NULL) {
 		line[body] = term;
 		relay_err(j, line, len);
 		return;
 	}
 	/*
-	 * Text before the marker is another process's, cut by our line
-	 * (`cat: ` written, then its file name): relay it as the start of
-	 * a line that its next write completes.
+	 * Text before the head is another process's, cut by our line:
+	 * relay it as the start of a line that its next write completes.
 	 */
 	if (m > line)
 		relay_err(j, line, (size_t)(m - line));
 	j->controls_pending--;
 	if (j->on_control != NULL)
-		j->on_control(j, m, j->control_arg);
+		j->on_control(j, m + strlen(SSH_JOB_MARKER) +
+		    strlen(j->secret) + 1, j->control_arg);
 }
 
-static void
-filter_err(struct ssh_job *j, const char *p, size_t n)
+void
+ssh_job_filter_err(struct ssh_job *j, const char *p, size_t n)
 {
 	size_t i;
 
@@ -357,6 +392,14 @@ filter_err(struct ssh_job *j, const char *p, size_t n)
 			}
 		}
 	}
+}
+
+void
+ssh_job_filter_end(struct ssh_job *j)
+{
+	if (j->line_len > 0)
+		filter_line(j, j->line, j->line_len);
+	j->line_len = 0;
 }
 
 static void
@@ -399,7 +442,7 @@ drain(struct ssh_job *j, volatile sig_atomic_t *stop)
 		if (have == 0)
 			continue;
 		if (is_err) {
-			filter_err(j, (char *)j->outbuf, have);
+			ssh_job_filter_err(j, (char *)j->outbuf, have);
 		} else if (!j->out_broken &&
 		    io_write_full_or_stop(j->out_fd, j->outbuf, have,
 		    stop) != 0) {
@@ -552,9 +595,7 @@ ssh_jobs_run(struct ssh_job **jobs, int n, struct ssh_loop *loop,
 				lose(j, "connection lost");
 			if (j->lost || ssh_channel_is_closed(j->ch)) {
 				j->closed = 1;
-				if (j->line_len > 0)
-					filter_line(j, j->line, j->line_len);
-				j->line_len = 0;
+				ssh_job_filter_end(j);
 				if (j->in_polled) {
 					ssh_event_remove_fd(ev, j->in_fd);
 					j->in_polled = 0;

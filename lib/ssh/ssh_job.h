@@ -20,10 +20,16 @@
  * watchdog is what keeps SPEC §6's promise: every remote process gone
  * within 5 seconds after SIGINT, SIGTERM or a dropped connection.
  *
- * Control lines from the remote side travel on the channel's stderr and
- * start with a marker ("RCP_LAUNCH ", and "RCP_QUIC " for a listener's
- * ready line); they are consumed, never relayed.  Other stderr text is
- * relayed, prefixed with err_prefix at each line start when it is set.
+ * A job that expects control lines (controls_pending > 0) gets a
+ * per-job secret from the CSPRNG, sent as the first line of the main
+ * channel's stdin, never in the command line (which other users of the
+ * remote host can read in ps): the wrapper reads it into the shell
+ * variable SSH_JOB_SECRET_VAR, unexported, before body runs.  Control
+ * lines travel on the channel's stderr as "RCP_LAUNCH SECRET TEXT"; they
+ * are consumed, never relayed, and on_control gets TEXT.  Nothing the
+ * user's commands print can pass for one: they never see the secret.
+ * Every other byte of stderr is relayed as it came, prefixed with
+ * err_prefix at each line start when that is set.
  */
 #ifndef RCP_SSH_JOB_H
 #define RCP_SSH_JOB_H
@@ -39,12 +45,13 @@
 #define SSH_JOB_IO_BUF (256 * 1024)	/* stdin chunk, stdout batch */
 #define SSH_JOB_LINE_MAX 4096		/* longest stderr line held back */
 #define SSH_JOB_MARKER "RCP_LAUNCH "
+#define SSH_JOB_SECRET_VAR "rcp_k"	/* the remote shell's name for it */
 #define SSH_JOB_KILL_GRACE 4.0		/* seconds we wait after killing */
 #define SSH_JOB_GUARD_WAIT 5		/* seconds the command waits for it */
 
 struct ssh_job;
 
-/* Called for each control line (marker included, newline stripped). */
+/* Called for each control line's TEXT (newline stripped). */
 typedef void (*ssh_job_control_fn)(struct ssh_job *j, const char *line,
     void *arg);
 
@@ -77,6 +84,7 @@ struct ssh_job {
 	int at_line_start;
 
 	char token[33];		/* names the remote rendezvous directory */
+	char secret[33];	/* marks control lines; "" without any */
 	int killed;
 
 	/* how it ended */
@@ -132,6 +140,15 @@ void ssh_job_kill(struct ssh_job *j);
  * status arrived.
  */
 int ssh_job_status(const struct ssh_job *j);
+
+/*
+ * The remote stderr filter, exposed for its fuzz target: takes the next
+ * n bytes of the channel's stderr, relays them to err_fd and hands
+ * control lines to on_control; ssh_job_filter_end takes the end of the
+ * stream (a last line without a newline).
+ */
+void ssh_job_filter_err(struct ssh_job *j, const char *p, size_t n);
+void ssh_job_filter_end(struct ssh_job *j);
 
 /* Closes the channels (telling the watchdog "done") and frees buffers. */
 void ssh_job_free(struct ssh_job *j);
