@@ -43,10 +43,10 @@ SSH_LIBS := $(shell pkg-config --libs libssh 2>/dev/null || echo -lssh)
 MODULES := core frame cbc quic ssh launch
 CFLAGS_cbc = $(CRYPTO_CFLAGS)
 CFLAGS_quic = $(QUIC_CFLAGS)
-CFLAGS_ssh = $(SSH_CFLAGS)
+CFLAGS_ssh = $(SSH_CFLAGS) $(CRYPTO_CFLAGS)
 LIBS_cbc = $(CRYPTO_LIBS) -lpthread
 LIBS_quic = $(QUIC_LIBS)
-LIBS_ssh = $(SSH_LIBS)
+LIBS_ssh = $(SSH_LIBS) $(CRYPTO_LIBS)
 LIBS_launch = -lpthread
 mod_srcs = $(wildcard lib/$(1)/*.c)
 mod_objs = $(patsubst %.c,build/%.o,$(call mod_srcs,$(1)))
@@ -105,13 +105,15 @@ bin/%: build/cmd/%.o $$(foreach m,$$(LINK_$$*),$$(call mod_lib,$$(m)))
 		$(foreach m,$(LINK_$*),$(call mod_lib,$(m))) \
 		$(foreach m,$(LINK_$*),$(LIBS_$(m))) $(LDLIBS)
 
-# Unit tests of pure library functions (t/unit/NAME.c), run by t/unit.bats,
-# each linked with the modules listed for it.
+# Unit tests of library functions (t/unit/NAME.c), run by t/unit.bats,
+# each linked with the modules listed for it; they may use lib/'s
+# internal headers.
 UNIT_TESTS := $(addprefix build/t/,$(basename $(notdir $(wildcard t/unit/*.c))))
 LINK_unit_launch_verdict := launch ssh
+LINK_unit_ssh_config := ssh core
 build/t/%: t/unit/%.c $$(foreach m,$$(LINK_unit_$$*),$$(call mod_lib,$$(m)))
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(foreach m,$(LINK_unit_$*),$(CFLAGS_$(m))) \
+	$(CC) $(ALL_CPPFLAGS) -Ilib $(foreach m,$(LINK_unit_$*),$(CFLAGS_$(m))) \
 		$(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(foreach m,$(LINK_unit_$*),$(call mod_lib,$(m))) \
 		$(foreach m,$(LINK_unit_$*),$(LIBS_$(m)))

@@ -84,6 +84,16 @@ say(enum launch_say kind, const char *text)
 		diag_warnx("%s", text);
 		return;
 	}
+	if (kind == LAUNCH_SAY_HOSTKEY_REVOKED) {
+		fprintf(stderr,
+		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+		    "@       WARNING: REVOKED HOST KEY DETECTED!               @\n"
+		    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+		    "The host key of %s is marked as revoked.\n"
+		    "This could mean that a stolen key is being used to "
+		    "impersonate this host.\n", text);
+		return;
+	}
 	fprintf(stderr,
 	    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
 	    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"

@@ -24,6 +24,7 @@ enum launch_mode { LAUNCH_PLAIN, LAUNCH_PULL, LAUNCH_PUSH, LAUNCH_FROMTO };
 enum launch_say {
 	LAUNCH_SAY_WARNING,		/* one diagnostic line */
 	LAUNCH_SAY_HOSTKEY_CHANGED,	/* the man-in-the-middle banner */
+	LAUNCH_SAY_HOSTKEY_REVOKED,	/* the revoked-key banner */
 };
 
 struct launch_opts {

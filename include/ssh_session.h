@@ -36,6 +36,8 @@ struct ssh_conn {
 	char addr[64];		/* numeric address we reached (no brackets) */
 	int hostkey_changed;	/* set when refused for a changed key */
 	int hostkey_added;	/* set when --accept-new-host-key recorded it */
+	int hostkey_revoked;	/* set when refused for an @revoked key */
+	char note[1200];	/* a warning about the config, or "" */
 	char key_desc[128];	/* "ED25519 key fingerprint is SHA256:..." */
 	char known_hosts[1200];	/* the file that was consulted */
 };
@@ -44,8 +46,9 @@ struct ssh_conn {
  * Connects, verifies the host key and authenticates.  Returns 0, or -1
  * with e->status SSH_EXIT_SSH and a message naming the host (e.g.
  * "db1: Permission denied (publickey)").  On failure c->s is freed.
- * main() may print a loud banner when c->hostkey_changed is set and a
- * note when c->hostkey_added is set.
+ * main() may print a loud banner when c->hostkey_changed or
+ * c->hostkey_revoked is set, a note when c->hostkey_added is set, and
+ * c->note when it is not empty.
  */
 int ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
     struct rcp_error *e);

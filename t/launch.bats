@@ -232,6 +232,125 @@ fingerprint() {
 	cmp "$T/kh" "$T/kh.orig"
 }
 
+# config FILE LINES...: a copy of the test config (Host testhost ...)
+# with LINES added to its Host block, for -F.
+config() {
+	local f=$1 l
+	shift
+	cp "$HOME/.ssh/config" "$f"
+	for l in "$@"; do
+		printf '    %s\n' "$l" >>"$f"
+	done
+}
+
+# other_key_kh FILE: a known_hosts file recording another key for testhost.
+other_key_kh() {
+	[ -f "$T/other" ] || ssh-keygen -q -t ed25519 -N '' -f "$T/other"
+	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" \
+	    "$(cut -d' ' -f1,2 "$T/other.pub")" >"$1"
+}
+
+@test "StrictHostKeyChecking no in the config: a changed key is still refused" {
+	local v
+	for v in no off; do
+		config "$T/cfg" "StrictHostKeyChecking $v"
+		other_key_kh "$T/kh"
+		cp "$T/kh" "$T/kh.orig"
+		run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" testhost \
+		    "touch $T/marker"
+		assert_failure 255
+		assert_line --index 0 "rcp-launch: testhost: warning: StrictHostKeyChecking $v ($T/cfg) is taken as accept-new: an unknown host key is recorded, a changed one refused"
+		assert_output --partial 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!'
+		assert_output --partial "rcp-launch: testhost: host key verification failed: the ED25519 key fingerprint is $(fingerprint), which differs from the key recorded in $T/kh"
+		assert_file_not_exist "$T/marker"
+		cmp "$T/kh" "$T/kh.orig"
+	done
+}
+
+@test "StrictHostKeyChecking no in an Include: an unknown key is recorded, with the warning" {
+	printf 'StrictHostKeyChecking no\n' >"$T/inc"
+	{ echo "Include $T/inc"; cat "$HOME/.ssh/config"; } >"$T/cfg"
+	: >"$T/kh"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" testhost 'echo ran'
+	assert_success
+	assert_line --index 0 "rcp-launch: testhost: warning: StrictHostKeyChecking no ($T/inc) is taken as accept-new: an unknown host key is recorded, a changed one refused"
+	assert_line "rcp-launch: warning: permanently added 'testhost' (ED25519 key fingerprint is $(fingerprint)) to $T/kh"
+	assert_line ran
+	grep -q "$(cut -d' ' -f2 "$SSHD_HOSTKEY")" "$T/kh"
+}
+
+@test "StrictHostKeyChecking accept-new in the config is --accept-new-host-key" {
+	config "$T/cfg" "StrictHostKeyChecking accept-new"
+	: >"$T/kh"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" testhost 'echo ran'
+	assert_success
+	refute_output --partial 'StrictHostKeyChecking'
+	assert_line ran
+	grep -q "$(cut -d' ' -f2 "$SSHD_HOSTKEY")" "$T/kh"
+	other_key_kh "$T/kh"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" testhost 'echo ran'
+	assert_failure 255
+	assert_output --partial 'REMOTE HOST IDENTIFICATION HAS CHANGED'
+}
+
+@test "StrictHostKeyChecking no in another host's block does not apply" {
+	{ printf 'Host elsewhere !testhost\n    StrictHostKeyChecking no\n'
+	  cat "$HOME/.ssh/config"; } >"$T/cfg"
+	: >"$T/kh"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" testhost true
+	assert_failure 255
+	assert_output --partial 'host key verification failed: host unknown'
+}
+
+@test "an @revoked key is refused, with or without accept-new, and never recorded" {
+	local key
+	key=$(cut -d' ' -f1,2 "$SSHD_HOSTKEY")
+	printf '[127.0.0.1]:%s %s\n@revoked * %s\n' "$SSHD_PORT" "$key" \
+	    "$key" >"$T/kh"
+	run rcp-launch --known-hosts "$T/kh" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'WARNING: REVOKED HOST KEY DETECTED!'
+	assert_output --partial "rcp-launch: testhost: host key verification failed: the ED25519 key fingerprint is $(fingerprint), which is marked @revoked in $T/kh line 2"
+	assert_file_not_exist "$T/marker"
+	printf '@revoked [127.0.0.1]:%s %s\n' "$SSHD_PORT" "$key" >"$T/kh"
+	cp "$T/kh" "$T/kh.orig"
+	config "$T/cfg" "StrictHostKeyChecking no"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" \
+	    --accept-new-host-key testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'which is marked @revoked'
+	assert_file_not_exist "$T/marker"
+	cmp "$T/kh" "$T/kh.orig"
+}
+
+@test "an @cert-authority line never makes a host key acceptable" {
+	printf '@cert-authority * %s\n' "$(cut -d' ' -f1,2 "$SSHD_HOSTKEY")" \
+	    >"$T/kh"
+	run rcp-launch --known-hosts "$T/kh" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'host key verification failed: host unknown'
+	assert_file_not_exist "$T/marker"
+}
+
+@test "HashKnownHosts yes: accept-new records the key hashed, as ssh does" {
+	config "$T/cfg" "HashKnownHosts yes"
+	: >"$T/kh"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" --accept-new-host-key \
+	    testhost 'echo ran'
+	assert_success
+	assert_line ran
+	run cat "$T/kh"
+	assert_output --regexp '^\|1\|[A-Za-z0-9+/=]{28}\|[A-Za-z0-9+/=]{28} ssh-ed25519 [A-Za-z0-9+/=]+$'
+	refute_output --partial '127.0.0.1'
+	# OpenSSH finds the host under its hashed name.
+	run ssh-keygen -F "[127.0.0.1]:$SSHD_PORT" -f "$T/kh"
+	assert_success
+	assert_output --partial "$(cut -d' ' -f2 "$SSHD_HOSTKEY")"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" testhost 'echo again'
+	assert_success
+	assert_output again
+}
+
 # --- user authentication ---------------------------------------------------
 
 @test "a user key the server does not know is refused with 255" {

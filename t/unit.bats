@@ -9,3 +9,10 @@ load test_helper
 	assert_success
 	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }
+
+@test "rcp-launch's ssh_config lookup: patterns, Host, Match, Include" {
+	setup_tmp
+	run "$TOP/build/t/ssh_config" "$T"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
+}

@@ -77,8 +77,12 @@ say(const struct launch_opts *o, enum launch_say kind, const char *fmt, ...)
 static void
 report_host_key(const struct launch_opts *o, const struct ssh_conn *c)
 {
+	if (c->note[0] != '\0')
+		say(o, LAUNCH_SAY_WARNING, "%s: %s", c->host, c->note);
 	if (c->hostkey_changed)
 		say(o, LAUNCH_SAY_HOSTKEY_CHANGED, "%s", c->host);
+	if (c->hostkey_revoked)
+		say(o, LAUNCH_SAY_HOSTKEY_REVOKED, "%s", c->host);
 	if (c->hostkey_added)
 		say(o, LAUNCH_SAY_WARNING, "warning: permanently added '%s' "
 		    "(%s) to %s", c->host, c->key_desc, c->known_hosts);

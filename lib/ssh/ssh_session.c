@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "known_hosts.h"
+#include "ssh_config.h"
 #include "ssh_session.h"
 
 const char *
@@ -88,16 +90,98 @@ describe_server_key(struct ssh_conn *c, struct rcp_error *e)
 	return 0;
 }
 
-/* The OpenSSH policy: known key passes, unknown needs --accept-new,
- * changed (or a key of another type on file) never passes. */
+/*
+ * StrictHostKeyChecking as ssh(1) reads it.  libssh knows only yes and
+ * no, and with no trusts any key, changed ones included: we read it
+ * ourselves and turn libssh's own check back on.  accept-new is
+ * --accept-new-host-key; no (off, false) is taken as accept-new, said
+ * in a warning: a changed or revoked key is refused whatever it says.
+ */
+static int
+config_accepts_new(struct ssh_conn *c, const struct ssh_target *t)
+{
+	char v[32], where[1200];
+
+	if (!ssh_config_lookup(t->config, c->host, "StrictHostKeyChecking",
+	    v, sizeof(v), where, sizeof(where)))
+		return 0;
+	if (strcmp(v, "accept-new") == 0)
+		return 1;
+	if (strcmp(v, "no") != 0 && strcmp(v, "off") != 0 &&
+	    strcmp(v, "false") != 0)
+		return 0;
+	snprintf(c->note, sizeof(c->note), "warning: StrictHostKeyChecking "
+	    "%s (%.900s) is taken as accept-new: an unknown host key is "
+	    "recorded, a changed one refused", v, where);
+	return 1;
+}
+
+/* An "@revoked" line in the user's or the global known_hosts. */
+static int
+check_revoked(struct ssh_conn *c, struct rcp_error *e)
+{
+	char *global = NULL;
+	const char *file = c->known_hosts;
+	ssh_key key = NULL;
+	int line = 0, rc = 0;
+
+	if (ssh_get_server_publickey(c->s, &key) != SSH_OK)
+		return error_set(e, SSH_EXIT_SSH, "%s: no server host key: %s",
+		    c->host, ssh_get_error(c->s));
+	if ((line = known_hosts_revoked(file, key)) == 0 &&
+	    ssh_options_get(c->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, &global) ==
+	    SSH_OK && global != NULL) {
+		file = global;
+		line = known_hosts_revoked(file, key);
+	}
+	if (line != 0) {
+		c->hostkey_revoked = 1;
+		rc = error_set(e, SSH_EXIT_SSH, "%s: host key verification "
+		    "failed: the %s, which is marked @revoked in %s line %d",
+		    c->host, c->key_desc, file, line);
+	}
+	ssh_string_free_char(global);
+	ssh_key_free(key);
+	return rc;
+}
+
+/* Records an unknown host's key, hashed when HashKnownHosts says so. */
+static int
+record_host(struct ssh_conn *c, const struct ssh_target *t,
+    struct rcp_error *e)
+{
+	char v[32], where[8];
+
+	if (ssh_config_lookup(t->config, c->host, "HashKnownHosts", v,
+	    sizeof(v), where, sizeof(where)) && strcmp(v, "yes") == 0) {
+		if (known_hosts_append_hashed(c->s, c->known_hosts, e) != 0)
+			return error_set(e, SSH_EXIT_SSH, "%s: cannot record "
+			    "host key: %s", c->host, e->msg);
+	} else if (ssh_session_update_known_hosts(c->s) != SSH_OK) {
+		return error_set(e, SSH_EXIT_SSH, "%s: cannot record host key "
+		    "in %s: %s", c->host, c->known_hosts, ssh_get_error(c->s));
+	}
+	c->hostkey_added = 1;
+	return 0;
+}
+
+/*
+ * The OpenSSH policy: a known key passes, an unknown one needs
+ * accept-new, a changed (or other-type) or revoked one never passes.
+ */
 static int
 verify_host(struct ssh_conn *c, const struct ssh_target *t,
     struct rcp_error *e)
 {
 	enum ssh_known_hosts_e st;
+	int accept_new = config_accepts_new(c, t) || t->accept_new;
+	int strict = 1;
 
-	if (describe_server_key(c, e) != 0)
+	if (describe_server_key(c, e) != 0 || check_revoked(c, e) != 0)
 		return -1;
+	if (ssh_options_set(c->s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict) < 0)
+		return error_set(e, SSH_EXIT_SSH, "%s: bad option: %s",
+		    c->host, ssh_get_error(c->s));
 	st = ssh_session_is_known_server(c->s);
 	switch (st) {
 	case SSH_KNOWN_HOSTS_OK:
@@ -111,18 +195,13 @@ verify_host(struct ssh_conn *c, const struct ssh_target *t,
 		    "why it changed", c->host, c->key_desc, c->known_hosts);
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		if (!t->accept_new)
+		if (!accept_new)
 			return error_set(e, SSH_EXIT_SSH, "%s: host key "
 			    "verification failed: host unknown (%s; not in "
 			    "%s); check it, then rerun with "
 			    "--accept-new-host-key to record it", c->host,
 			    c->key_desc, c->known_hosts);
-		if (ssh_session_update_known_hosts(c->s) != SSH_OK)
-			return error_set(e, SSH_EXIT_SSH, "%s: cannot record "
-			    "host key in %s: %s", c->host, c->known_hosts,
-			    ssh_get_error(c->s));
-		c->hostkey_added = 1;
-		return 0;
+		return record_host(c, t, e);
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
 		return error_set(e, SSH_EXIT_SSH, "%s: cannot check host key "
