@@ -279,9 +279,10 @@ strangers_then_pinned() {
 	random_file "$T/in" 100000
 	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
 	wait_ready r
-	# A stranger's Initial gets in, the listener's answers do not; then
-	# the stranger stops: its handshake would last until --connect-timeout.
-	drop udp sport "${ADDR##*:}" counter
+	# A stranger's Initial gets in, and so does the listener's Retry
+	# (small), but not its handshake answers (large); then the stranger
+	# stops: its handshake would last until --connect-timeout.
+	drop udp sport "${ADDR##*:}" udp length gt 400 counter
 	bg x ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --connect-timeout 30 "$T/in"
 	# Until the listener has answered it (its first answer dropped).
 	local i
@@ -298,13 +299,78 @@ strangers_then_pinned() {
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"
-	grep -Eq "handshake with 127.0.0.1:[0-9]+ failed, still listening: silent for [0-9.]+ s, [0-9.]+ s into the handshake, and 127.0.0.1:[0-9]+ is waiting" "$T/r.err"
+	grep -Eq "handshake with 127.0.0.1:[0-9]+ failed, still listening: no progress for [0-9.]+ s, [0-9.]+ s into the handshake, and 127.0.0.1:[0-9]+ is waiting" "$T/r.err"
 	# Woken up, the stranger fails at once: told so by the close the
 	# listener sent, or by the port it finds closed.
 	kill -CONT "$x_pid"
 	wait_exit x 5
 	[ "$x_rc" -eq 1 ]
 	grep -Eq "rcp-quic-send: (peer closed the connection: transport error 0x2: handshake too slow|peer 127.0.0.1:[0-9]+ is gone)" "$T/x.err"
+}
+
+@test "a stranger replaying an Initial every second costs no handshake; the pinned peer is served" {
+	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
+	random_file "$T/in" 100000
+	# A connector's first datagram, its Initial, caught at a sink.
+	bg sink ns perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
+		    LocalPort => 0, Proto => "udp") or die "socket: $!";
+		open(my $p, ">&=", 3) or die;
+		print $p "RCP_QUIC 127.0.0.1:", $s->sockport, " sha256:\n"; close $p;
+		$s->recv(my $d, 65535) or die "recv: $!";
+		open(my $f, ">", $ARGV[0]) or die; binmode $f; print $f $d;' \
+	    "$T/initial"
+	read -r SINK _ < <(read_ready "$T/sink.ready")
+	run ns rcp-quic-send --connect "$SINK" \
+	    --pin "sha256:$(printf %064d 0)" --connect-timeout 1 "$T/in" 3>&-
+	assert_failure 1
+	wait_exit sink 5
+	[ "$(stat -c %s "$T/initial")" -ge 1200 ]
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
+	wait_ready r
+	bg replay ns perl -MIO::Socket::INET -e '
+		open(my $f, "<", $ARGV[0]) or die; binmode $f; local $/; my $d = <$f>;
+		my $s = IO::Socket::INET->new(PeerAddr => $ARGV[1], Proto => "udp")
+		    or die "socket: $!";
+		while (1) { $s->send($d); sleep 1 }' "$T/initial" "$ADDR"
+	sleep 2.5
+	# Served within its own 5 s --connect-timeout.
+	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 5 "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	# Each replay was answered with a Retry; none started a handshake.
+	run grep -c 'handshake with' "$T/r.err"
+	assert_output 0
+}
+
+@test "slow: 100 strangers at once while the pinned peer connects: it is served, they are refused" {
+	slow_test
+	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
+	random_file "$T/in" 1000000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --accept-timeout 600 -o "$T/out"
+	wait_ready r
+	local k pids=() rc t0
+	for ((k = 0; k < 100; k++)); do
+		ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \
+		    --connect-timeout 300 /dev/null 2>"$T/st$k.err" 3>&- &
+		pids+=($!)
+		PIDS+=($!)
+	done
+	sleep 1	# they are all at the door
+	t0=$SECONDS
+	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 60 "$T/in" 3>&-
+	assert_success
+	echo "# the pinned peer was served after $((SECONDS - t0)) s" >&3
+	for k in "${pids[@]}"; do
+		rc=0
+		wait "$k" || rc=$?
+		[ "$rc" -eq 4 ] || [ "$rc" -eq 1 ]
+	done
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
 }
 
 @test "a name with two addresses: the connector tries the second when the first refuses" {

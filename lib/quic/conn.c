@@ -69,9 +69,26 @@ const ngtcp2_callbacks ep_callbacks_client = {
 	.version_negotiation = ngtcp2_crypto_version_negotiation_cb,
 };
 
+/*
+ * Server: new handshake bytes from the peer are the only sign of a live
+ * handshake.  ngtcp2 hands each crypto byte over once, so a replayed or
+ * duplicated packet is not progress (ep_server_handshake_yields).
+ */
+static int
+server_recv_crypto_data_cb(ngtcp2_conn *conn,
+    ngtcp2_encryption_level level, uint64_t offset, const uint8_t *data,
+    size_t datalen, void *ud)
+{
+	struct ep *ep = ud;
+
+	ep->t_hs_progress = clock_now();
+	return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data,
+	    datalen, ud);
+}
+
 const ngtcp2_callbacks ep_callbacks_server = {
 	.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
-	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+	.recv_crypto_data = server_recv_crypto_data_cb,
 	.handshake_completed = handshake_completed_cb,
 	.encrypt = ngtcp2_crypto_encrypt_cb,
 	.decrypt = ngtcp2_crypto_decrypt_cb,

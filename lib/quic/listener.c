@@ -1,19 +1,20 @@
 /*
- * listener.c: --listen: binds, takes handshakes one at a time until a
- * peer authenticates (a stalled one gives way), prints the ready line.
+ * listener.c: --listen: binds, validates each peer's address with a
+ * Retry, takes handshakes one at a time until a peer authenticates (a
+ * stalled one gives way), prints the ready line.
  */
 #define _GNU_SOURCE
 #include "quic_ep.h"
 
 /*
- * A listener serves one handshake at a time.  One whose peer has been
- * silent for HANDSHAKE_YIELD (or four measured round trips, if longer)
- * gives way to a new peer's Initial packet (pkt): a peer that starts a
- * handshake and stalls, or a spoofed Initial, cannot hold the listener
- * until --connect-timeout while the pinned peer waits; a slow but live
- * handshake (a lossy path: its peer retransmits) is not cut short.
- * Returns 1 when the current handshake was dropped, 0 when the packet
- * must wait.
+ * A listener serves one handshake at a time.  One whose peer has sent
+ * no new handshake bytes for HANDSHAKE_YIELD (or four measured round
+ * trips, if longer) gives way to a new peer's Initial packet (pkt): a
+ * peer that starts a handshake and stalls, or replays its packets,
+ * cannot hold the listener until --connect-timeout while the pinned peer
+ * waits; a slow but live handshake (a lossy path: its peer retransmits)
+ * is not cut short.  Returns 1 when the current handshake was dropped, 0
+ * when the packet must wait.
  */
 int
 ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
@@ -30,11 +31,12 @@ ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
 	if (ci.min_rtt != UINT64_MAX &&
 	    4.0 * (double)ci.smoothed_rtt / 1e9 > limit)
 		limit = 4.0 * (double)ci.smoothed_rtt / 1e9;
-	if (now - ep->t_last_rx < limit || ngtcp2_accept(&hd, pkt, len) != 0)
+	if (now - ep->t_hs_progress < limit ||
+	    ngtcp2_accept(&hd, pkt, len) != 0)
 		return 0;
 	ep_addr_text(from, who, sizeof(who));
-	ep_fail(ep, EXIT_FAIL, "silent for %.1f s, %.1f s into the "
-	    "handshake, and %s is waiting", now - ep->t_last_rx,
+	ep_fail(ep, EXIT_FAIL, "no progress for %.1f s, %.1f s into the "
+	    "handshake, and %s is waiting", now - ep->t_hs_progress,
 	    now - ep->t_hs_start, who);
 	/* Tell the stalled peer, should it wake up: it fails at once. */
 	ngtcp2_ccerr_set_transport_error(&ep->close.ccerr,
@@ -47,22 +49,66 @@ ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
 
 /* ---- endpoints --------------------------------------------------------- */
 
+/*
+ * Answers an Initial without a token with a Retry whose token proves
+ * the address, and keeps nothing: a peer must show it receives at the
+ * address it sends from before it costs a handshake, so spoofed or
+ * replayed Initials cost one small datagram each.
+ */
+static void
+send_retry(struct ep *ep, const ngtcp2_pkt_hd *hd)
+{
+	uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN], cid[CID_LEN];
+	uint8_t buf[NGTCP2_MAX_UDP_PAYLOAD_SIZE];
+	ngtcp2_ssize tlen, n;
+	ngtcp2_cid scid;
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, cid, sizeof(cid)) < 0)
+		return;
+	ngtcp2_cid_init(&scid, cid, sizeof(cid));
+	tlen = ngtcp2_crypto_generate_retry_token(token, ep->retry_secret,
+	    sizeof(ep->retry_secret), hd->version, &ep->remote.sa,
+	    ep->remotelen, &scid, &hd->dcid, ep_now());
+	if (tlen < 0)
+		return;
+	n = ngtcp2_crypto_write_retry(buf, sizeof(buf), hd->version,
+	    &hd->scid, &scid, &hd->dcid, token, (size_t)tlen);
+	if (n > 0)
+		(void)sendto(ep->fd, buf, (size_t)n, MSG_DONTWAIT,
+		    &ep->remote.sa, ep->remotelen);
+}
+
 int
 ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 {
 	ngtcp2_pkt_hd hd;
 	ngtcp2_settings s;
 	ngtcp2_transport_params p;
-	ngtcp2_cid scid;
+	ngtcp2_cid scid, odcid;
 	ngtcp2_path path;
 	uint8_t cid[CID_LEN];
 	int rc;
 
-	if (ngtcp2_accept(&hd, pkt, len) != 0)
+	if (ngtcp2_accept(&hd, pkt, len) != 0 || hd.type != NGTCP2_PKT_INITIAL)
 		return -1;	/* not an Initial we can take: drop it */
+	if (hd.tokenlen == 0 || hd.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+		send_retry(ep, &hd);
+		return -1;
+	}
+	/* Forged, expired, or made for another address: drop it. */
+	if (ngtcp2_crypto_verify_retry_token(&odcid, hd.token, hd.tokenlen,
+	    ep->retry_secret, sizeof(ep->retry_secret), hd.version,
+	    &ep->remote.sa, ep->remotelen, &hd.dcid, RETRY_TOKEN_LIFETIME,
+	    ep_now()) != 0)
+		return -1;
 	ep_conn_settings(ep, &s, &p);
-	p.original_dcid = hd.dcid;
+	s.token = hd.token;
+	s.tokenlen = hd.tokenlen;
+	s.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+	p.original_dcid = odcid;
 	p.original_dcid_present = 1;
+	p.retry_scid = hd.dcid;
+	p.retry_scid_present = 1;
 	if (gnutls_rnd(GNUTLS_RND_RANDOM, cid, sizeof(cid)) < 0 ||
 	    gnutls_rnd(GNUTLS_RND_RANDOM, p.stateless_reset_token,
 	    sizeof(p.stateless_reset_token)) < 0)
@@ -77,7 +123,7 @@ ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 	ep->handshake_done = 0;
 	ep->auth.pin_mismatch = 0;
 	ep->auth.got_pin[0] = '\0';
-	ep->t_hs_start = ep->t_last_rx = clock_now();
+	ep->t_hs_start = ep->t_hs_progress = ep->t_last_rx = clock_now();
 	if (ep_tls_new(ep) != 0)
 		return -1;
 	rc = ngtcp2_conn_server_new(&ep->conn, &hd.scid, &scid, &path,
@@ -232,6 +278,11 @@ bound:
 		return -1;
 	}
 	ep_socket_tune(ep);
+	if (gnutls_rnd(GNUTLS_RND_KEY, ep->retry_secret,
+	    sizeof(ep->retry_secret)) < 0) {
+		ep_fail(ep, EXIT_FAIL, "random: cannot make the Retry key");
+		return -1;
+	}
 	return ready_line(ep);
 }
 

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "quic_ep.h"
+#include "wipe.h"
 
 /*
  * Sender: the receiver's confirmation and FIN are in.  Sets done when
@@ -435,6 +436,7 @@ out:
 	free(ep.snd.ring);
 	if (ep.rcv.buf != NULL)
 		munmap(ep.rcv.buf, OUTPUT_BUF_SIZE);
+	wipe(ep.retry_secret, sizeof(ep.retry_secret));
 	quic_identity_free(eph);
 	return rc;
 }

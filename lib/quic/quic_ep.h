@@ -8,7 +8,8 @@
  *   stream.c     the data stream: the sender's ring, the receiver's
  *                buffer, flow control
  *   udp.c        the UDP socket: GSO batches out, GRO trains in
- *   listener.c   --listen: binding, handshakes one at a time, the ready line
+ *   listener.c   --listen: binding, address validation (Retry),
+ *                handshakes one at a time, the ready line
  *   connector.c  --connect: each address in turn
  *   quic.c       the poll loop, the end-to-end confirmation, quic_transfer
  *
@@ -102,6 +103,8 @@
 #define HANDSHAKE_YIELD 3.0
 #define HANDSHAKE_YIELD_REASON "handshake too slow: the listener went on " \
 	"to another peer"
+/* A Retry token proves its holder's address this long (RFC 9000 §8.1). */
+#define RETRY_TOKEN_LIFETIME (10 * NGTCP2_SECONDS)
 
 #define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:" \
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
@@ -186,6 +189,8 @@ struct ep {
 	double t_start, t_end;
 	double t_last_rx;	/* the peer's last packet taken */
 	double t_hs_start;	/* server: the current handshake's start */
+	double t_hs_progress;	/* server: its peer's last new handshake bytes */
+	uint8_t retry_secret[32];	/* server: keys its Retry tokens */
 	uint64_t pkts_sent, pkts_recv;
 	uint64_t lost;
 };
