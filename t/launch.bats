@@ -20,6 +20,7 @@ setup() {
 teardown() {
 	# Never leave a remote process behind, even when a test failed.
 	pkill -KILL -f "$MARK" 2>/dev/null || true
+	[ -z "${PROXY:-}" ] || kill "$PROXY" 2>/dev/null || true
 }
 
 fingerprint() {
@@ -414,6 +415,40 @@ interrupted() {
 		kill -KILL "$pid"
 		wait "$pid" 2>/dev/null || true
 	done
+	wait_gone "$MARK"
+}
+
+@test "killed at any moment of its start over a 150 ms link, rcp-launch leaves no remote process" {
+	# The guard must be armed before the command runs even when every
+	# round trip takes 300 ms: kill at moments spread over its first
+	# two seconds, then nothing remote may survive 5 s.
+	local d pid port
+	perl "$TOP/t/delay_proxy.pl" 150 "$SSHD_PORT" 3>"$T/proxy.ready" &
+	PROXY=$!
+	read -r port _ < <(read_ready "$T/proxy.ready")
+	port=${port##*:}
+	printf '[127.0.0.1]:%s %s\n' "$port" \
+	    "$(cut -d' ' -f1,2 "$SSHD_HOSTKEY")" >"$T/kh"
+	run rcp-launch -p "$port" --known-hosts "$T/kh" testhost 'echo through'
+	assert_success
+	assert_output through
+	local before=0 during=0
+	for d in 0.2 0.4 0.6 0.8 1 1.2 1.4 1.7 2; do
+		rcp-launch -p "$port" --known-hosts "$T/kh" testhost \
+		    "sleep 300; : $MARK" </dev/null >/dev/null 2>&1 &
+		pid=$!
+		sleep "$d"
+		if pgrep -f "$MARK" >/dev/null; then
+			during=$((during + 1))
+		else
+			before=$((before + 1))
+		fi
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+	done
+	# Some kills came before anything ran remotely, some after.
+	echo "# $before kills before the remote shell, $during after" >&3
+	[ "$before" -gt 0 ] && [ "$during" -gt 0 ]
 	wait_gone "$MARK"
 }
 
