@@ -111,7 +111,7 @@ wait_growing() {
 	# sees the sender's close after the confirmation, only the ICMP
 	# unreachable once the sender has exited.
 	random_file "$T/in" 1500000
-	bg r ip netns exec "$NETNS" env LD_PRELOAD="$TOP/build/libfault_inject.so" \
+	bg r ip netns exec "$NETNS" env LD_PRELOAD="$(fault_preload rcp-quic-recv)" \
 	    FAULT_STOP_CALL=fsync \
 	    rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
 	wait_ready r
@@ -216,13 +216,13 @@ strangers_then_pinned() {
 	done
 	random_file "$T/in" 2000000
 	# Generous timeouts: under make check VALGRIND=1 one handshake takes
-	# seconds, and the listener serves them one at a time.
+	# seconds, and the listener serves four at a time from one address.
 	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --accept-timeout 1800 -o "$T/out"
 	wait_ready r
 	# 10 batches of 10 at once: half with identities of their own, half
-	# with ephemeral ones.  The listener takes one handshake at a time,
-	# so the others retransmit their Initial: well inside
-	# --connect-timeout.  Under make check VALGRIND=1 a handshake takes
+	# with ephemeral ones.  The listener takes four handshakes at a time
+	# from one address, so the others retransmit their Initial: well
+	# inside --connect-timeout.  Under make check VALGRIND=1 a handshake takes
 	# seconds: 2 batches, and a stranger may be cut short (its silence
 	# makes its handshake give way) or starve behind the others.
 	local batches=$1 slow=0 refused
@@ -274,38 +274,72 @@ strangers_then_pinned() {
 	strangers_then_pinned 10
 }
 
-@test "a stalled handshake gives way to the pinned peer instead of holding the listener" {
+# stalled_strangers N: N strangers from 127.0.0.1, each stopped once its
+# handshake is under way (its Initial in, the listener's Retry out, its
+# answers dropped), so that each holds a handshake of the listener's.
+stalled_strangers() {
+	local k i
+	drop udp sport "${ADDR##*:}" udp length gt 400 counter
+	for ((k = 1; k <= $1; k++)); do
+		bg "x$k" ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --connect-timeout 30 "$T/in"
+		for ((i = 0; i < 200; i++)); do
+			ns nft list chain inet t out |
+			    grep -Eq "packets ([$k-9]|[1-9][0-9])" && break
+			sleep 0.1
+		done
+		local v="x${k}_pid"
+		kill -STOP "${!v}"
+	done
+	ns nft flush chain inet t out
+}
+
+@test "stalled strangers at the listener's limit for one address give way to the pinned peer" {
 	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
 	random_file "$T/in" 100000
 	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
 	wait_ready r
-	# A stranger's Initial gets in, and so does the listener's Retry
-	# (small), but not its handshake answers (large); then the stranger
-	# stops: its handshake would last until --connect-timeout.
-	drop udp sport "${ADDR##*:}" udp length gt 400 counter
-	bg x ip netns exec "$NETNS" rcp-quic-send --connect "$ADDR" --pin "$PIN" --connect-timeout 30 "$T/in"
-	# Until the listener has answered it (its first answer dropped).
-	local i
-	for ((i = 0; i < 200; i++)); do
-		ns nft list chain inet t out | grep -Eq 'packets [1-9]' && break
-		sleep 0.1
-	done
-	kill -STOP "$x_pid"
-	ns nft flush chain inet t out
+	# Four: all the handshakes one address may hold at once.
+	stalled_strangers 4
 	sleep 2
-	# The pinned peer is served inside its own 10 s --connect-timeout.
+	# The pinned peer, from the same address, is served inside its own
+	# 10 s --connect-timeout: the stalest stranger gives way.
 	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 10 "$T/in" 3>&-
 	assert_success
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"
-	grep -Eq "handshake with 127.0.0.1:[0-9]+ failed, still listening: no progress for [0-9.]+ s, [0-9.]+ s into the handshake, and 127.0.0.1:[0-9]+ is waiting" "$T/r.err"
-	# Woken up, the stranger fails at once: told so by the close the
+	run grep -Ec "handshake with 127.0.0.1:[0-9]+ failed, still listening: no progress for [0-9.]+ s, [0-9.]+ s into the handshake, and 127.0.0.1:[0-9]+ is waiting" "$T/r.err"
+	assert_output 1
+	# Woken up, each stranger fails at once: told so by the close the
 	# listener sent, or by the port it finds closed.
-	kill -CONT "$x_pid"
-	wait_exit x 5
-	[ "$x_rc" -eq 1 ]
-	grep -Eq "rcp-quic-send: (peer closed the connection: transport error 0x2: handshake too slow|peer 127.0.0.1:[0-9]+ is gone)" "$T/x.err"
+	local k v
+	for k in 1 2 3 4; do
+		kill -CONT "$(v="x${k}_pid"; echo "${!v}")"
+		wait_exit "x$k" 5
+		v="x${k}_rc"
+		[ "${!v}" -eq 1 ]
+		grep -Eq "rcp-quic-send: (peer closed the connection: transport error 0x2: (handshake too slow|another peer was accepted)|peer 127.0.0.1:[0-9]+ is gone)" "$T/x$k.err"
+	done
+}
+
+@test "a stalled stranger does not delay the pinned peer: handshakes run side by side" {
+	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
+	random_file "$T/in" 100000
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
+	wait_ready r
+	stalled_strangers 1
+	# Inside 2 s, less than a stalled handshake's 3 s before it yields.
+	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 2 "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	run grep -c 'no progress for' "$T/r.err"
+	assert_output 0
+	kill -CONT "$x1_pid"
+	wait_exit x1 5
+	[ "$x1_rc" -eq 1 ]
+	grep -Eq "rcp-quic-send: (peer closed the connection: transport error 0x2: another peer was accepted|peer 127.0.0.1:[0-9]+ is gone)" "$T/x1.err"
 }
 
 @test "a stranger replaying an Initial every second costs no handshake; the pinned peer is served" {

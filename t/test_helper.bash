@@ -115,3 +115,12 @@ wait_seen() {
 	done
 	return 1
 }
+
+# fault_preload PROG: the LD_PRELOAD value that loads the fault shim
+# (t/fault/fault_inject.c) into PROG; under SANITIZE=1, ASan's runtime
+# goes first, as it must be the first library loaded.
+fault_preload() {
+	local asan
+	asan=$(ldd "$TOP/bin/$1" | awk '/libasan/ { print $3 }')
+	echo "${asan:+$asan }$TOP/build/libfault_inject.so"
+}

@@ -72,7 +72,7 @@ const ngtcp2_callbacks ep_callbacks_client = {
 /*
  * Server: new handshake bytes from the peer are the only sign of a live
  * handshake.  ngtcp2 hands each crypto byte over once, so a replayed or
- * duplicated packet is not progress (ep_server_handshake_yields).
+ * duplicated packet is not progress (handshakes.c).
  */
 static int
 server_recv_crypto_data_cb(ngtcp2_conn *conn,
@@ -281,10 +281,8 @@ ep_feed(struct ep *ep, const uint8_t *pkt, size_t len)
 	ngtcp2_pkt_info pi = { 0 };
 	int rc;
 
-	if (ep->conn == NULL) {
-		if (ep_server_accept(ep, pkt, len) != 0)
-			return;
-	}
+	if (ep->conn == NULL)
+		return;
 	path.local.addr = &ep->local.sa;
 	path.local.addrlen = ep->locallen;
 	path.remote.addr = &ep->remote.sa;

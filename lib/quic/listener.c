@@ -1,51 +1,10 @@
 /*
  * listener.c: --listen: binds, validates each peer's address with a
- * Retry, takes handshakes one at a time until a peer authenticates (a
- * stalled one gives way), prints the ready line.
+ * Retry, starts handshakes (handshakes.c runs several at once), prints
+ * the ready line.
  */
 #define _GNU_SOURCE
 #include "quic_ep.h"
-
-/*
- * A listener serves one handshake at a time.  One whose peer has sent
- * no new handshake bytes for HANDSHAKE_YIELD (or four measured round
- * trips, if longer) gives way to a new peer's Initial packet (pkt): a
- * peer that starts a handshake and stalls, or replays its packets,
- * cannot hold the listener until --connect-timeout while the pinned peer
- * waits; a slow but live handshake (a lossy path: its peer retransmits)
- * is not cut short.  Returns 1 when the current handshake was dropped, 0
- * when the packet must wait.
- */
-int
-ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
-    const uint8_t *pkt, size_t len)
-{
-	ngtcp2_conn_info ci;
-	ngtcp2_pkt_hd hd;
-	char who[QUIC_HOST_MAX + 8];
-	double now = clock_now(), limit = HANDSHAKE_YIELD;
-
-	if (!ep->is_server || ep->handshake_done)
-		return 0;
-	ngtcp2_conn_get_conn_info(ep->conn, &ci);
-	if (ci.min_rtt != UINT64_MAX &&
-	    4.0 * (double)ci.smoothed_rtt / 1e9 > limit)
-		limit = 4.0 * (double)ci.smoothed_rtt / 1e9;
-	if (now - ep->t_hs_progress < limit ||
-	    ngtcp2_accept(&hd, pkt, len) != 0)
-		return 0;
-	ep_addr_text(from, who, sizeof(who));
-	ep_fail(ep, EXIT_FAIL, "no progress for %.1f s, %.1f s into the "
-	    "handshake, and %s is waiting", now - ep->t_hs_progress,
-	    now - ep->t_hs_start, who);
-	/* Tell the stalled peer, should it wake up: it fails at once. */
-	ngtcp2_ccerr_set_transport_error(&ep->close.ccerr,
-	    NGTCP2_CONNECTION_REFUSED, (const uint8_t *)HANDSHAKE_YIELD_REASON,
-	    sizeof(HANDSHAKE_YIELD_REASON) - 1);
-	ep->close.pending = 1;
-	ep_server_reset(ep);
-	return 1;
-}
 
 /* ---- endpoints --------------------------------------------------------- */
 
@@ -79,35 +38,43 @@ send_retry(struct ep *ep, const ngtcp2_pkt_hd *hd)
 }
 
 int
-ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
+ep_server_validate(struct ep *ep, const uint8_t *pkt, size_t len,
+    ngtcp2_pkt_hd *hd, ngtcp2_cid *odcid)
 {
-	ngtcp2_pkt_hd hd;
+	if (ngtcp2_accept(hd, pkt, len) != 0 || hd->type != NGTCP2_PKT_INITIAL)
+		return -1;	/* not an Initial we can take: drop it */
+	if (hd->tokenlen == 0 ||
+	    hd->token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+		send_retry(ep, hd);
+		return -1;
+	}
+	/* Forged, expired, or made for another address: drop it. */
+	if (ngtcp2_crypto_verify_retry_token(odcid, hd->token, hd->tokenlen,
+	    ep->retry_secret, sizeof(ep->retry_secret), hd->version,
+	    &ep->remote.sa, ep->remotelen, &hd->dcid, RETRY_TOKEN_LIFETIME,
+	    ep_now()) != 0)
+		return -1;
+	return 0;
+}
+
+int
+ep_server_accept(struct ep *ep, const ngtcp2_pkt_hd *hd,
+    const ngtcp2_cid *odcid)
+{
 	ngtcp2_settings s;
 	ngtcp2_transport_params p;
-	ngtcp2_cid scid, odcid;
+	ngtcp2_cid scid;
 	ngtcp2_path path;
 	uint8_t cid[CID_LEN];
 	int rc;
 
-	if (ngtcp2_accept(&hd, pkt, len) != 0 || hd.type != NGTCP2_PKT_INITIAL)
-		return -1;	/* not an Initial we can take: drop it */
-	if (hd.tokenlen == 0 || hd.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
-		send_retry(ep, &hd);
-		return -1;
-	}
-	/* Forged, expired, or made for another address: drop it. */
-	if (ngtcp2_crypto_verify_retry_token(&odcid, hd.token, hd.tokenlen,
-	    ep->retry_secret, sizeof(ep->retry_secret), hd.version,
-	    &ep->remote.sa, ep->remotelen, &hd.dcid, RETRY_TOKEN_LIFETIME,
-	    ep_now()) != 0)
-		return -1;
 	ep_conn_settings(ep, &s, &p);
-	s.token = hd.token;
-	s.tokenlen = hd.tokenlen;
+	s.token = hd->token;
+	s.tokenlen = hd->tokenlen;
 	s.token_type = NGTCP2_TOKEN_TYPE_RETRY;
-	p.original_dcid = odcid;
+	p.original_dcid = *odcid;
 	p.original_dcid_present = 1;
-	p.retry_scid = hd.dcid;
+	p.retry_scid = hd->dcid;
 	p.retry_scid_present = 1;
 	if (gnutls_rnd(GNUTLS_RND_RANDOM, cid, sizeof(cid)) < 0 ||
 	    gnutls_rnd(GNUTLS_RND_RANDOM, p.stateless_reset_token,
@@ -126,8 +93,8 @@ ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len)
 	ep->t_hs_start = ep->t_hs_progress = ep->t_last_rx = clock_now();
 	if (ep_tls_new(ep) != 0)
 		return -1;
-	rc = ngtcp2_conn_server_new(&ep->conn, &hd.scid, &scid, &path,
-	    hd.version, &ep_callbacks_server, &s, &p, NULL, ep);
+	rc = ngtcp2_conn_server_new(&ep->conn, &hd->scid, &scid, &path,
+	    hd->version, &ep_callbacks_server, &s, &p, NULL, ep);
 	if (rc != 0) {
 		ep_conn_free(ep);
 		ep_fail(ep, EXIT_FAIL, "QUIC: %s", ngtcp2_strerror(rc));

@@ -131,10 +131,19 @@ idle_timed_out(struct ep *ep)
 	    whose);
 }
 
+static void
+write_packets(struct ep *ep)
+{
+	(void)ep_write_packets(ep);
+}
+
 /* One round of the protocol: what the connection can do now. */
 static void
 step_protocol(struct ep *ep)
 {
+	/* A listener's handshakes each answer, until one is promoted. */
+	if (ep_listening(ep) && !ep_handshakes_each(ep, write_packets))
+		return;
 	if (ep->conn == NULL || ep->failed || ep->xf.done)
 		return;
 	if (ep->handshake_done) {
@@ -187,8 +196,9 @@ poll_timeout(struct ep *ep, double accept_deadline, int *timeout)
 	int ms;
 
 	*timeout = -1;
-	if (ep->conn != NULL) {
-		expiry = ngtcp2_conn_get_expiry(ep->conn);
+	if (ep->conn != NULL || ep_listening(ep)) {
+		expiry = ep_listening(ep) ? ep_handshakes_expiry(ep) :
+		    ngtcp2_conn_get_expiry(ep->conn);
 		if (expiry <= now)
 			*timeout = 0;
 		else if (expiry != UINT64_MAX)
@@ -199,7 +209,9 @@ poll_timeout(struct ep *ep, double accept_deadline, int *timeout)
 	if ((left = accept_deadline - clock_now()) <= 0) {
 		ep_fail(ep, EXIT_FAIL, "no peer within %u s (--accept-timeout)",
 		    ep->o->accept_timeout);
-		if (ep->conn != NULL) {
+		if (ep_listening(ep)) {
+			ep_handshakes_close(ep, QUIC_APP_INTERNAL);
+		} else if (ep->conn != NULL) {
 			ngtcp2_ccerr_set_application_error(&ep->close.ccerr,
 			    QUIC_APP_INTERNAL, NULL, 0);
 			ep_send_close(ep);
@@ -267,7 +279,7 @@ poll_once(struct ep *ep, int timeout)
 
 /* ngtcp2's timers: retransmissions, keep-alives, the timeouts. */
 static void
-handle_expiry(struct ep *ep)
+handle_expiry_of(struct ep *ep)
 {
 	int rc;
 
@@ -289,6 +301,15 @@ handle_expiry(struct ep *ep)
 	}
 }
 
+static void
+handle_expiry(struct ep *ep)
+{
+	if (ep_listening(ep))
+		(void)ep_handshakes_each(ep, handle_expiry_of);
+	else
+		handle_expiry_of(ep);
+}
+
 /* Runs the endpoint until the transfer is delivered (0) or failed (-1). */
 static int
 ep_loop(struct ep *ep)
@@ -303,12 +324,6 @@ ep_loop(struct ep *ep)
 		if (peer_gone(ep))
 			continue;
 		if (ep->failed || ep->xf.done) {
-			/* A listener's failed handshake: the next peer. */
-			if (ep->is_server && !ep->handshake_done &&
-			    !ep->xf.done && ep->conn != NULL) {
-				ep_server_reset(ep);
-				continue;
-			}
 			if (ep->close.pending)
 				ep_send_close(ep);
 			return ep->xf.done && !ep->failed ? 0 : -1;
@@ -395,7 +410,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 		goto out;
 
 	if (ep.is_server) {
-		if (ep_server_bind(&ep) == 0)
+		if (ep_server_bind(&ep) == 0 && ep_handshakes_init(&ep) == 0)
 			rc = ep_loop(&ep);
 	} else if (ep_client_resolve(&ep, &addrs) == 0) {
 		/* Like ssh: each address in turn while nothing answers. */
@@ -426,6 +441,7 @@ out:
 			    (double)ci.min_rtt / 1e6;
 		}
 	}
+	ep_handshakes_free(&ep);
 	ep_conn_free(&ep);
 	if (ep.auth.cred != NULL)
 		gnutls_certificate_free_credentials(ep.auth.cred);

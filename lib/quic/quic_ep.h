@@ -8,15 +8,17 @@
  *   stream.c     the data stream: the sender's ring, the receiver's
  *                buffer, flow control
  *   udp.c        the UDP socket: GSO batches out, GRO trains in
- *   listener.c   --listen: binding, address validation (Retry),
- *                handshakes one at a time, the ready line
+ *   listener.c   --listen: binding, address validation (Retry), the
+ *                ready line
+ *   handshakes.c --listen: several handshakes at once until one peer
+ *                authenticates
  *   connector.c  --connect: each address in turn
  *   quic.c       the poll loop, the end-to-end confirmation, quic_transfer
  *
  * One transfer, listening or connecting, sending or receiving (the
- * protocol is described in quic.h).  One UDP socket, one connection, one poll loop.  The listener keeps
- * accepting handshakes until one peer authenticates, then connect()s its
- * socket to that peer: the kernel filters strangers from then on and an
+ * protocol is described in quic.h).  One UDP socket, one connection, one
+ * poll loop.  The listener runs several handshakes until one peer
+ * authenticates, then connect()s its socket to that peer: the kernel filters strangers from then on and an
  * ICMP "port unreachable" from a vanished peer surfaces as ECONNREFUSED.
  *
  * Data path.  The sender reads its input into a ring that holds every
@@ -96,11 +98,15 @@
 #define CONFIRM_LEN QUIC_CONFIRM_LEN
 #define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
 /*
- * s: a handshake whose peer is silent this long gives way.  Long enough
- * for a live peer's retransmission (PTO) and for a loaded host (100
- * strangers at once under ASan took over a second to answer in CI).
+ * s: a handshake whose peer sent nothing new this long may give way to a
+ * newcomer when the table is full.  Long enough for a live peer's
+ * retransmission (PTO) and for a loaded host (100 strangers at once
+ * under ASan took over a second to answer in CI).
  */
 #define HANDSHAKE_YIELD 3.0
+#define HS_MAX 16		/* a listener's handshakes at once */
+#define HS_PER_ADDR 4		/* of which from one IP address */
+#define HS_LOST_REASON "another peer was accepted"
 #define HANDSHAKE_YIELD_REASON "handshake too slow: the listener went on " \
 	"to another peer"
 /* A Retry token proves its holder's address this long (RFC 9000 §8.1). */
@@ -191,6 +197,7 @@ struct ep {
 	double t_hs_start;	/* server: the current handshake's start */
 	double t_hs_progress;	/* server: its peer's last new handshake bytes */
 	uint8_t retry_secret[32];	/* server: keys its Retry tokens */
+	struct ep_hs *hs;	/* server: handshakes until one wins */
 	uint64_t pkts_sent, pkts_recv;
 	uint64_t lost;
 };
@@ -244,12 +251,31 @@ int ep_write_packets(struct ep *ep);
 int ep_read_packets(struct ep *ep);
 
 /* listener.c (--listen) */
-int ep_server_handshake_yields(struct ep *ep, const sockaddr_u *from,
-    const uint8_t *pkt, size_t len);
-int ep_server_accept(struct ep *ep, const uint8_t *pkt, size_t len);
+int ep_server_validate(struct ep *ep, const uint8_t *pkt, size_t len,
+    ngtcp2_pkt_hd *hd, ngtcp2_cid *odcid);
+int ep_server_accept(struct ep *ep, const ngtcp2_pkt_hd *hd,
+    const ngtcp2_cid *odcid);
 void ep_server_reset(struct ep *ep);
 int ep_server_bind(struct ep *ep);
 void ep_server_authenticated(struct ep *ep);
+
+/*
+ * handshakes.c (--listen, until a peer authenticates).  ep_listening:
+ * the table is there (each call below needs it).  ep_handshakes_each
+ * runs fn on each handshake loaded into ep; it returns 1 when one was
+ * promoted (the table is gone, the winner loaded).  ep_handshakes_feed
+ * takes a datagram from `from`.  ep_handshakes_close ends them all
+ * with an application error; ep_handshakes_free just frees.
+ */
+struct ep_hs;
+int ep_handshakes_init(struct ep *ep);
+int ep_listening(const struct ep *ep);
+int ep_handshakes_each(struct ep *ep, void (*fn)(struct ep *));
+ngtcp2_tstamp ep_handshakes_expiry(const struct ep *ep);
+void ep_handshakes_feed(struct ep *ep, const sockaddr_u *from,
+    socklen_t fromlen, const uint8_t *pkt, size_t len);
+void ep_handshakes_close(struct ep *ep, uint64_t app_code);
+void ep_handshakes_free(struct ep *ep);
 
 /* connector.c (--connect) */
 int ep_client_resolve(struct ep *ep, struct addrinfo **res);

@@ -389,22 +389,19 @@ ep_read_packets(struct ep *ep)
 				if (g > 0)
 					seg = (size_t)g;
 			}
-		if (ep->conn != NULL && !ep->connected &&
-		    !ep_addr_eq(&from, &ep->remote) &&
-		    !ep_server_handshake_yields(ep, &from, ep->udp.rxbuf,
-		    seg < (size_t)n ? seg : (size_t)n))
-			continue;	/* busy with another peer's handshake */
-		if (ep->conn == NULL) {
-			ep->remote = from;
-			ep->remotelen = msg.msg_namelen;
-		}
+		/* Once a listener chose its peer, the others are strangers. */
+		if (!ep_listening(ep) && !ep->connected &&
+		    !ep_addr_eq(&from, &ep->remote))
+			continue;
 		for (off = 0; off < (size_t)n && !ep->failed && !ep->xf.done;
 		    off += seg) {
 			size_t len = (size_t)n - off < seg ?
 			    (size_t)n - off : seg;
-			ep_feed(ep, ep->udp.rxbuf + off, len);
-			if (ep->conn == NULL)
-				break;
+			if (ep_listening(ep))
+				ep_handshakes_feed(ep, &from, msg.msg_namelen,
+				    ep->udp.rxbuf + off, len);
+			else
+				ep_feed(ep, ep->udp.rxbuf + off, len);
 		}
 	}
 	return 0;
