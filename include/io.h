@@ -37,18 +37,28 @@ ssize_t io_read_ready(int fd, void *buf, size_t n);
 int io_write_full(int fd, const void *buf, size_t n);
 
 /*
- * Writes what fd takes now, without waiting for a slow reader
- * (pwritev2 with RWF_NOWAIT, which leaves the file's O_NONBLOCK flag,
- * shared with other processes, alone): for a caller with other work to
- * do meanwhile.  Only pipes and sockets are written so; anything else
- * (files: on XFS a no-wait write can fail with EAGAIN for good, while
- * poll says ready; ttys; devices), and pipes on kernels without
- * RWF_NOWAIT, get all n bytes written, waiting as io_write_full does.
- * *mode is the caller's memory of which it is: 0 before the first call.
- * Returns the bytes written (0: nothing now, poll for POLLOUT), or -1
- * with errno set.
+ * Writes what fd takes now, without waiting for a slow reader, leaving
+ * the file's O_NONBLOCK flag (shared with other processes) alone: for a
+ * caller with other work to do meanwhile.  Pipes and sockets are written
+ * with pwritev2's RWF_NOWAIT; a pipe that refuses it (a FIFO opened by
+ * name) through a second, non-blocking description of its own, opened
+ * by /proc/self/fd.  Anything else (files: on XFS a no-wait write can
+ * fail with EAGAIN for good, while poll says ready; ttys; devices), or a
+ * pipe when /proc is missing, gets all n bytes written, waiting as
+ * io_write_full does.  *w is the caller's memory of which it is
+ * (IO_NOWAIT_INIT before the first call); io_nowait_close closes the
+ * description, which the caller must do before it closes fd, or the
+ * reader never sees end-of-file.  Returns the bytes written (0: nothing
+ * now, poll fd for POLLOUT), or -1 with errno set.
  */
-ssize_t io_write_nowait(int fd, const void *buf, size_t n, int *mode);
+struct io_nowait {
+	int mode;
+	int fd;		/* our own non-blocking description, or -1 */
+};
+#define IO_NOWAIT_INIT { 0, -1 }
+ssize_t io_write_nowait(int fd, const void *buf, size_t n,
+    struct io_nowait *w);
+void io_nowait_close(struct io_nowait *w);
 
 /*
  * As io_write_full, but gives up when a signal interrupts it (EINTR) and

@@ -288,6 +288,23 @@ teardown() {
 	cmp "$T/in" "$T/out"
 }
 
+@test "a named FIFO's reader stalled longer than --idle-timeout still gets every byte" {
+	# A FIFO opened by name takes no RWF_NOWAIT writes: the receiver
+	# must still never block on it, or it stops answering its peer.
+	random_file "$T/in" 40000000
+	mkfifo "$T/fifo"
+	# The reader opens it at once, then reads nothing for 5 s.
+	(exec <"$T/fifo"; sleep 5; exec cat >"$T/out") &
+	PIDS+=($!)
+	bg r sh -c 'exec rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 2 >"$1"' sh "$T/fifo"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" --idle-timeout 2 "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
 @test "--port-range is honoured; --advertise replaces the wildcard address" {
 	bg r rcp-quic-recv --listen 0.0.0.0:0 --port-range 40100-40110,40200-40210 --advertise db1.example --ready-fd 3 -o "$T/out"
 	wait_ready r

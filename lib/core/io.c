@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -77,35 +78,65 @@ io_write_full(int fd, const void *buf, size_t n)
 	return io_write_full_or_stop(fd, buf, n, NULL);
 }
 
-/* io_write_nowait's *mode. */
+/* io_write_nowait's w->mode. */
 #define IO_MODE_UNKNOWN 0
-#define IO_MODE_NOWAIT 1
-#define IO_MODE_BLOCKING 2
+#define IO_MODE_NOWAIT 1	/* pwritev2 RWF_NOWAIT on fd */
+#define IO_MODE_OWN_FD 2	/* write(2) on w->fd, O_NONBLOCK */
+#define IO_MODE_BLOCKING 3
+
+/*
+ * A pipe without RWF_NOWAIT: opening it again by /proc/self/fd gives a
+ * file description of our own on the same pipe, whose O_NONBLOCK nobody
+ * else shares.
+ */
+static void
+own_nonblocking(int fd, struct io_nowait *w)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	w->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	w->mode = w->fd >= 0 ? IO_MODE_OWN_FD : IO_MODE_BLOCKING;
+}
 
 ssize_t
-io_write_nowait(int fd, const void *buf, size_t n, int *mode)
+io_write_nowait(int fd, const void *buf, size_t n, struct io_nowait *w)
 {
 	struct iovec iov = { (void *)buf, n };
 	struct stat st;
-	ssize_t w;
+	ssize_t r;
 
 	if (n == 0)
 		return 0;
-	if (*mode == IO_MODE_UNKNOWN)
-		*mode = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	if (w->mode == IO_MODE_UNKNOWN)
+		w->mode = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
 		    S_ISSOCK(st.st_mode)) ? IO_MODE_NOWAIT : IO_MODE_BLOCKING;
-	while (*mode == IO_MODE_NOWAIT) {
-		w = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
-		if (w >= 0)
-			return w;
+	while (w->mode == IO_MODE_NOWAIT || w->mode == IO_MODE_OWN_FD) {
+		r = w->mode == IO_MODE_OWN_FD ? write(w->fd, buf, n) :
+		    pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+		if (r >= 0)
+			return r;
 		if (errno == EAGAIN)
 			return 0;
-		if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
-			*mode = IO_MODE_BLOCKING;
-		else if (errno != EINTR)
+		if (w->mode == IO_MODE_NOWAIT && (errno == EOPNOTSUPP ||
+		    errno == EINVAL || errno == ENOSYS)) {
+			if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+				own_nonblocking(fd, w);
+			else
+				w->mode = IO_MODE_BLOCKING;
+		} else if (errno != EINTR) {
 			return -1;
+		}
 	}
 	return io_write_full(fd, buf, n) == 0 ? (ssize_t)n : -1;
+}
+
+void
+io_nowait_close(struct io_nowait *w)
+{
+	if (w->fd >= 0)
+		(void)close(w->fd);
+	w->fd = -1;
 }
 
 int

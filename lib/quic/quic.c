@@ -72,6 +72,8 @@ progress_protocol(struct ep *ep)
 
 		fe.status = EXIT_FAIL;
 		fe.msg[0] = '\0';
+		/* Ours too must go for the reader to see end-of-file. */
+		io_nowait_close(&ep->rcv.w);
 		if (ep->o->finish != NULL &&
 		    ep->o->finish(ep->o->finish_arg, &fe) != 0) {
 			ep_fail_app(ep, QUIC_APP_RECEIVER_OUTPUT, fe.status,
@@ -362,6 +364,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 	ep.e = e;
 	ep.fd = -1;
 	ep.sid = -1;
+	ep.rcv.w.fd = -1;	/* IO_NOWAIT_INIT */
 	ep.is_server = o->role == QUIC_LISTEN;
 	ep.is_sender = o->dir == QUIC_SEND;
 	quic_xfer_init(&ep.xf, ep.is_sender);
@@ -442,6 +445,7 @@ out:
 		}
 	}
 	ep_handshakes_free(&ep);
+	io_nowait_close(&ep.rcv.w);
 	ep_conn_free(&ep);
 	if (ep.auth.cred != NULL)
 		gnutls_certificate_free_credentials(ep.auth.cred);

@@ -25,8 +25,9 @@
  * byte until the peer acknowledges it (ngtcp2 does not copy stream
  * data); packets are written many at a time and sent with UDP GSO, one
  * sendmsg per batch.  The receiver reads with UDP GRO, collects stream
- * data in a buffer and writes it out in large blocking writes; the flow
- * control window is extended only for bytes that were written.
+ * data in a buffer and writes what its output takes without waiting for
+ * a pipe's reader (io_write_nowait), so that it keeps answering its peer;
+ * the flow control window is extended only for bytes that were written.
  */
 #ifndef RCP_QUIC_EP_H
 #define RCP_QUIC_EP_H
@@ -154,7 +155,7 @@ struct ep_out {
 	uint8_t *buf;
 	size_t head, len;	/* buf[head..len) not yet written */
 	size_t touched;		/* pages used since the last release */
-	int mode;		/* io_write_nowait's memory of data_fd */
+	struct io_nowait w;	/* io_write_nowait's memory of data_fd */
 	int stalled;		/* a write took nothing: wait for POLLOUT */
 	uint64_t extended;	/* flow-control credit given for writes */
 };

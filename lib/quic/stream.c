@@ -30,7 +30,7 @@ ep_output_flush(struct ep *ep)
 {
 	while (ep->rcv.head < ep->rcv.len && !ep->failed && !ep->rcv.stalled) {
 		ssize_t n = io_write_nowait(ep->o->data_fd, ep->rcv.buf +
-		    ep->rcv.head, ep->rcv.len - ep->rcv.head, &ep->rcv.mode);
+		    ep->rcv.head, ep->rcv.len - ep->rcv.head, &ep->rcv.w);
 
 		if (n < 0) {
 			ep_fail_app(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
