@@ -190,7 +190,8 @@ int
 ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 {
 	char *watch = NULL, *head = NULL, *script = NULL;
-	int rc = -1;
+	char line[sizeof(j->secret) + 1];
+	int rc = -1, w;
 
 	if ((j->inbuf = malloc(SSH_JOB_IO_BUF)) == NULL ||
 	    (j->outbuf = malloc(SSH_JOB_IO_BUF)) == NULL)
@@ -215,13 +216,20 @@ ssh_job_start(struct ssh_job *j, const char *body, struct rcp_error *e)
 	if ((j->watch = open_exec(j, watch, NULL, e)) == NULL ||
 	    (j->ch = open_exec(j, script, &j->cb, e)) == NULL)
 		goto out;
-	/* Ahead of anything from in_fd, which the loop feeds later. */
-	if (j->secret[0] != '\0' && (ssh_channel_write(j->ch, j->secret,
-	    (uint32_t)strlen(j->secret)) == SSH_ERROR ||
-	    ssh_channel_write(j->ch, "\n", 1) == SSH_ERROR)) {
-		error_set(e, SSH_EXIT_SSH, "%s: cannot start remote command: "
-		    "%s", j->conn->host, ssh_get_error(j->conn->s));
-		goto out;
+	/*
+	 * Ahead of anything from in_fd, which the loop feeds later; one
+	 * write, as two small ones would wait on Nagle and a delayed ACK.
+	 */
+	if (j->secret[0] != '\0') {
+		snprintf(line, sizeof(line), "%s\n", j->secret);
+		w = ssh_channel_write(j->ch, line, (uint32_t)strlen(line));
+		wipe(line, sizeof(line));
+		if (w == SSH_ERROR) {
+			error_set(e, SSH_EXIT_SSH, "%s: cannot start remote "
+			    "command: %s", j->conn->host,
+			    ssh_get_error(j->conn->s));
+			goto out;
+		}
 	}
 	rc = 0;
 out:
