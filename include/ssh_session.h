@@ -32,6 +32,7 @@ struct ssh_target {
 struct ssh_conn {
 	ssh_session s;
 	char host[256];		/* HOST as the user wrote it */
+	char hostname[256];	/* after the config's HostName */
 	char user[128];		/* user name we logged in as */
 	char addr[64];		/* numeric address we reached (no brackets) */
 	int hostkey_changed;	/* set when refused for a changed key */

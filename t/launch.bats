@@ -303,6 +303,22 @@ other_key_kh() {
 	assert_output --partial 'host key verification failed: host unknown'
 }
 
+@test "a Match block rcp-launch cannot judge leaves host keys checked strictly" {
+	# ssh takes the first value obtained: yes, if the exec criterion
+	# holds.  Not knowing, rcp-launch must not fall through to the no.
+	{ printf 'Match exec true\n    StrictHostKeyChecking yes\n'
+	  printf 'Match !host nomatch exec false\n    StrictHostKeyChecking no\n'
+	  cat "$HOME/.ssh/config"
+	  printf 'Host *\n    StrictHostKeyChecking no\n'; } >"$T/cfg"
+	: >"$T/kh"
+	run rcp-launch -F "$T/cfg" --known-hosts "$T/kh" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'host key verification failed: host unknown'
+	refute_output --partial 'is taken as accept-new'
+	assert_file_not_exist "$T/marker"
+	assert_equal "$(wc -c <"$T/kh")" 0
+}
+
 @test "an @revoked key is refused, with or without accept-new, and never recorded" {
 	local key
 	key=$(cut -d' ' -f1,2 "$SSHD_HOSTKEY")
@@ -322,6 +338,20 @@ other_key_kh() {
 	assert_output --partial 'which is marked @revoked'
 	assert_file_not_exist "$T/marker"
 	cmp "$T/kh" "$T/kh.orig"
+}
+
+@test "an @revoked key is refused in a UserKnownHostsFile named with %-tokens" {
+	local key
+	key=$(cut -d' ' -f1,2 "$SSHD_HOSTKEY")
+	# libssh expands %p (the port) only when it connects.
+	printf '[127.0.0.1]:%s %s\n@revoked * %s\n' "$SSHD_PORT" "$key" \
+	    "$key" >"$T/kh_$SSHD_PORT"
+	sed "s|UserKnownHostsFile .*|UserKnownHostsFile $T/kh_%p|" \
+	    "$HOME/.ssh/config" >"$T/cfg"
+	run rcp-launch -F "$T/cfg" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial "which is marked @revoked in $T/kh_$SSHD_PORT line 2"
+	assert_file_not_exist "$T/marker"
 }
 
 @test "an @cert-authority line never makes a host key acceptable" {

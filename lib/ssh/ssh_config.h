@@ -11,20 +11,21 @@
 #define SSH_CONFIG_DEPTH 16	/* Include levels followed */
 
 /*
- * Looks keyword up for host (as the user typed it) in config, or, when
- * config is NULL, in ~/.ssh/config then SSH_CONFIG_SYSTEM, as ssh(1)
- * reads them: the first value obtained wins; Host blocks match host
- * against their patterns (*, ? and !negation); Include is followed,
- * relative to ~/.ssh or /etc/ssh.  A Match block applies when its
- * criteria are only "all", "host" and "originalhost" and they match:
- * any other criterion (exec, user...) makes it not apply, which can
- * only leave a default in force.  Returns 1 with the first word of the
- * value, lower-cased, in value and the file that set it in where; 0
- * when no file sets it.
+ * Looks keyword up for host (as the user typed it; hostname is the name
+ * after HostName, or NULL for the same) in config, or, when config is
+ * NULL, in ~/.ssh/config then SSH_CONFIG_SYSTEM, as ssh(1) reads them:
+ * the first value obtained wins; Host blocks match host against their
+ * patterns (*, ? and !negation); Include is followed, relative to ~/.ssh
+ * or /etc/ssh; Match blocks are judged on all, host (hostname) and
+ * originalhost (host), negated or not.  Returns 1 with the first word of
+ * the value, lower-cased, in value and the file that set it in where; 2
+ * likewise when that value came from a Match block with a criterion we
+ * cannot judge (exec, user...), which may or may not apply: the caller
+ * must then take the safer choice; 0 when no file sets it.
  */
 int ssh_config_lookup(const char *config, const char *host,
-    const char *keyword, char *value, size_t vsize, char *where,
-    size_t wsize);
+    const char *hostname, const char *keyword, char *value, size_t vsize,
+    char *where, size_t wsize);
 
 /* Whether pattern (ssh_config's * and ?) matches s, ignoring case. */
 int ssh_config_pattern_match(const char *pattern, const char *s);

@@ -102,8 +102,9 @@ config_accepts_new(struct ssh_conn *c, const struct ssh_target *t)
 {
 	char v[32], where[1200];
 
-	if (!ssh_config_lookup(t->config, c->host, "StrictHostKeyChecking",
-	    v, sizeof(v), where, sizeof(where)))
+	/* From a Match block that may not apply: the default, strict. */
+	if (ssh_config_lookup(t->config, c->host, c->hostname,
+	    "StrictHostKeyChecking", v, sizeof(v), where, sizeof(where)) != 1)
 		return 0;
 	if (strcmp(v, "accept-new") == 0)
 		return 1;
@@ -152,8 +153,10 @@ record_host(struct ssh_conn *c, const struct ssh_target *t,
 {
 	char v[32], where[8];
 
-	if (ssh_config_lookup(t->config, c->host, "HashKnownHosts", v,
-	    sizeof(v), where, sizeof(where)) && strcmp(v, "yes") == 0) {
+	/* Hashed when any block that may apply says so. */
+	if (ssh_config_lookup(t->config, c->host, c->hostname,
+	    "HashKnownHosts", v, sizeof(v), where, sizeof(where)) != 0 &&
+	    strcmp(v, "yes") == 0) {
 		if (known_hosts_append_hashed(c->s, c->known_hosts, e) != 0)
 			return error_set(e, SSH_EXIT_SSH, "%s: cannot record "
 			    "host key: %s", c->host, e->msg);
@@ -306,6 +309,12 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 		    ssh_get_error(c->s));
 		goto fail;
 	}
+	/* The name after HostName, for Match host. */
+	if (ssh_options_get(c->s, SSH_OPTIONS_HOST, &user) == SSH_OK) {
+		snprintf(c->hostname, sizeof(c->hostname), "%s", user);
+		ssh_string_free_char(user);
+		user = NULL;
+	}
 	if (t->login != NULL)
 		snprintf(c->user, sizeof(c->user), "%s", t->login);
 	if (c->user[0] != '\0' &&
@@ -318,11 +327,6 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 	if (t->known_hosts != NULL && ssh_options_set(c->s,
 	    SSH_OPTIONS_KNOWNHOSTS, t->known_hosts) < 0)
 		goto opt_fail;
-	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &user) == SSH_OK) {
-		snprintf(c->known_hosts, sizeof(c->known_hosts), "%s", user);
-		ssh_string_free_char(user);
-		user = NULL;
-	}
 	if (t->connect_timeout > 0 && ssh_options_set(c->s,
 	    SSH_OPTIONS_TIMEOUT, &t->connect_timeout) < 0)
 		goto opt_fail;
@@ -337,6 +341,12 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 		goto fail;
 	}
 	note_peer_address(c);
+	/* Read back once connected: libssh expands ~ and %-tokens then. */
+	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &user) == SSH_OK) {
+		snprintf(c->known_hosts, sizeof(c->known_hosts), "%s", user);
+		ssh_string_free_char(user);
+		user = NULL;
+	}
 	if (verify_host(c, t, e) != 0 || authenticate(c, t, e) != 0)
 		goto fail;
 	return 0;

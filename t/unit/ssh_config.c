@@ -35,25 +35,37 @@ file(const char *path, const char *text)
 	}
 }
 
-/* want NULL: the keyword must not be found. */
+/*
+ * want NULL: the keyword must not be found; code: 1 (found), 2 (found
+ * in a Match block that may not apply).  hostname: after HostName.
+ */
+static void
+lookup_as(const char *config, const char *host, const char *hostname,
+    const char *kw, const char *want, const char *want_where, int code)
+{
+	char v[64], where[1024];
+	int found = ssh_config_lookup(config, host, hostname, kw, v,
+	    sizeof(v), where, sizeof(where));
+
+	checks++;
+	if (want == NULL ? found != 0 : found != code ||
+	    strcmp(v, want) != 0 ||
+	    (want_where != NULL && strcmp(where, want_where) != 0)) {
+		failures++;
+		printf("FAIL %s for %s in %s: got %d %s (%s), want %d %s "
+		    "(%s)\n", kw, host, config != NULL ? config :
+		    "~/.ssh/config", found, found ? v : "nothing",
+		    found ? where : "-", want != NULL ? code : 0,
+		    want != NULL ? want : "nothing",
+		    want_where != NULL ? want_where : "-");
+	}
+}
+
 static void
 lookup(const char *config, const char *host, const char *kw,
     const char *want, const char *want_where)
 {
-	char v[64], where[1024];
-	int found = ssh_config_lookup(config, host, kw, v, sizeof(v), where,
-	    sizeof(where));
-
-	checks++;
-	if (want == NULL ? found : !found || strcmp(v, want) != 0 ||
-	    (want_where != NULL && strcmp(where, want_where) != 0)) {
-		failures++;
-		printf("FAIL %s for %s in %s: got %s (%s), want %s (%s)\n",
-		    kw, host, config != NULL ? config : "~/.ssh/config",
-		    found ? v : "nothing", found ? where : "-",
-		    want != NULL ? want : "nothing",
-		    want_where != NULL ? want_where : "-");
-	}
+	lookup_as(config, host, NULL, kw, want, want_where, 1);
 }
 
 int
@@ -103,11 +115,26 @@ main(int argc, char **argv)
 	/* Negated: the next block that applies, here through Include. */
 	lookup(NULL, "secret.example.com", "stricthostkeychecking", "off",
 	    p[1]);
-	/* Match with a criterion we cannot judge (user) does not apply. */
-	lookup(NULL, "web1", "HashKnownHosts", "no", p[0]);
+	/* Match with a criterion we cannot judge (user) may apply. */
+	lookup_as(NULL, "web1", NULL, "HashKnownHosts", "yes", p[0], 2);
 	lookup(NULL, "web9", "HashKnownHosts", "yes", p[1]);
+	/* Match host is the name after HostName; originalhost as typed. */
+	lookup(NULL, "alias", "HashKnownHosts", "yes", p[1]);
+	lookup_as(NULL, "alias", "web2", "HashKnownHosts", "yes", p[0], 2);
+	lookup_as(NULL, "web2", "alias", "HashKnownHosts", "no", p[0], 1);
 	lookup(NULL, "other", "HashKnownHosts", "yes", p[1]);
 	lookup(NULL, "other", "UserKnownHostsFile", NULL, NULL);
+	/* Negated criteria; an unknown one in a block ruled out is moot. */
+	file(p[2], "Match !host db* exec true\n  StrictHostKeyChecking no\n"
+	    "Match !originalhost x* !all\n  StrictHostKeyChecking no\n"
+	    "Host *\n  StrictHostKeyChecking accept-new\n");
+	lookup_as(p[2], "web1", NULL, "StrictHostKeyChecking", "no", p[2], 2);
+	lookup(p[2], "db1", "StrictHostKeyChecking", "accept-new", p[2]);
+	/* Include inside a block that may apply: its lines may too. */
+	snprintf(p[3], sizeof(p[3]), "Match user x\n  Include %.1100s\n",
+	    p[1]);
+	file(p[2], p[3]);
+	lookup_as(p[2], "h", NULL, "HashKnownHosts", "yes", p[1], 2);
 	/* -F: that file only, not ~/.ssh/config. */
 	file(p[2], "Host x\n  HashKnownHosts yes\n");
 	lookup(p[2], "db1", "StrictHostKeyChecking", NULL, NULL);
