@@ -310,6 +310,23 @@ stranger() {
 	assert_output 'RCP_LAUNCH status 0'
 }
 
+@test "a long unfinished stderr line never cuts a control line in two" {
+	# The held line (4 KiB) fills up just before the script's status
+	# line, or its ready line, would arrive.
+	local n
+	for n in 3900 4040 4060 4075 4083 4090 4094 8180; do
+		rcp-launch --pull "${B[@]}" testhost \
+		    "echo hi; printf '%${n}s' x >&2" >"$T/out" 2>"$T/err"
+		[ "$(cat "$T/out")" = hi ]
+		[ "$(wc -c <"$T/err")" -eq "$n" ]
+		[ "$(grep -c RCP_LAUNCH "$T/err")" -eq 0 ]
+		rcp-launch --pull "${B[@]}" testhost \
+		    "printf '%${n}s' x >&2; sleep 0.2; echo hi" >"$T/out" 2>"$T/err"
+		[ "$(cat "$T/out")" = hi ]
+		[ "$(wc -c <"$T/err")" -eq "$n" ]
+	done
+}
+
 @test "the control lines' secret is in no remote variable, environment or command line" {
 	# What the user's command can see of its shell and processes.
 	run rcp-launch --pull "${B[@]}" testhost \

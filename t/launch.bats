@@ -90,7 +90,8 @@ fingerprint() {
 	run hyperfine -N -r 20 --export-json "$T/h.json" "rcp-launch testhost true"
 	assert_success
 	grep -q '"exit_codes": \[' "$T/h.json"
-	! grep -Eq '"exit_codes": \[[^]]*[1-9]' "$T/h.json"
+	run grep -Eq '"exit_codes": \[[^]]*[1-9]' "$T/h.json"
+	assert_failure
 }
 
 @test "remote exit status 3 and 42 are passed through" {

@@ -337,18 +337,21 @@ relay_err(struct ssh_job *j, const char *p, size_t n)
  * name).  Only the script knows the secret, so only it can write one.
  */
 static char *
-find_control(const struct ssh_job *j, char *line)
+find_control(const struct ssh_job *j, char *line, size_t len)
 {
 	size_t mlen = strlen(SSH_JOB_MARKER), slen = strlen(j->secret);
-	char *m;
+	char *m = line, *end = line + len;
 
 	if (slen == 0)
 		return NULL;
-	for (m = strstr(line, SSH_JOB_MARKER); m != NULL;
-	    m = strstr(m + 1, SSH_JOB_MARKER))
-		if (strncmp(m + mlen, j->secret, slen) == 0 &&
+	while ((m = memmem(m, (size_t)(end - m), SSH_JOB_MARKER, mlen)) !=
+	    NULL) {
+		if ((size_t)(end - m) > mlen + slen &&
+		    memcmp(m + mlen, j->secret, slen) == 0 &&
 		    m[mlen + slen] == ' ')
 			return m;
+		m++;
+	}
 	return NULL;
 }
 
@@ -362,7 +365,7 @@ filter_line(struct ssh_job *j, char *line, size_t len)
 	if (body > 0 && (line[body - 1] == '\n' || line[body - 1] == '\r'))
 		term = line[--body];
 	line[body] = '\0';
-	if ((m = find_control(j, line)) == NULL) {
+	if ((m = find_control(j, line, body)) == NULL) {
 		line[body] = term;
 		relay_err(j, line, len);
 		return;
@@ -379,6 +382,26 @@ filter_line(struct ssh_job *j, char *line, size_t len)
 		    strlen(j->secret) + 1, j->control_arg);
 }
 
+/*
+ * The held line is full with no end in sight: someone's long line, which
+ * may have a control line cut in two at the end.  Relays all of it but
+ * what may be that control line's start: from a head found near the end,
+ * or else the last SSH_JOB_CONTROL_MAX bytes, where a head may begin.
+ */
+static void
+filter_full(struct ssh_job *j)
+{
+	size_t keep = j->line_len < SSH_JOB_CONTROL_MAX ? j->line_len :
+	    SSH_JOB_CONTROL_MAX;
+	char *m = find_control(j, j->line, j->line_len);
+
+	if (m != NULL && j->line_len - (size_t)(m - j->line) < keep)
+		keep = j->line_len - (size_t)(m - j->line);
+	relay_err(j, j->line, j->line_len - keep);
+	memmove(j->line, j->line + j->line_len - keep, keep);
+	j->line_len = keep;
+}
+
 void
 ssh_job_filter_err(struct ssh_job *j, const char *p, size_t n)
 {
@@ -390,8 +413,12 @@ ssh_job_filter_err(struct ssh_job *j, const char *p, size_t n)
 	}
 	for (i = 0; i < n; i++) {
 		j->line[j->line_len++] = p[i];
-		if (p[i] == '\n' || p[i] == '\r' ||
-		    j->line_len == sizeof(j->line) - 1) {
+		if (j->line_len == sizeof(j->line) - 1 && p[i] != '\n' &&
+		    p[i] != '\r') {
+			filter_full(j);
+			continue;
+		}
+		if (p[i] == '\n' || p[i] == '\r') {
 			filter_line(j, j->line, j->line_len);
 			j->line_len = 0;
 			if (j->controls_pending <= 0) {

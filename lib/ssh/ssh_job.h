@@ -44,6 +44,8 @@
 
 #define SSH_JOB_IO_BUF (256 * 1024)	/* stdin chunk, stdout batch */
 #define SSH_JOB_LINE_MAX 4096		/* longest stderr line held back */
+/* Longest control line: its head (marker, secret, space) and TEXT. */
+#define SSH_JOB_CONTROL_MAX 512
 #define SSH_JOB_MARKER "RCP_LAUNCH "
 #define SSH_JOB_SECRET_VAR "rcp_k"	/* the remote shell's name for it */
 #define SSH_JOB_KILL_GRACE 4.0		/* seconds we wait after killing */
