@@ -12,10 +12,11 @@
  * Why several: a stranger that starts a handshake and stalls, or a slow
  * peer, must not keep the pinned peer waiting.  At most HS_PER_ADDR
  * slots go to one IP address, so strangers from one host cannot fill
- * the table; when it is full, a validated newcomer takes the slot of the
- * handshake with the longest time without progress (no new handshake
- * bytes from its peer for HANDSHAKE_YIELD, or four round trips if
- * longer), never that of one that progresses.
+ * the table (an IPv6 /64 counts as one address); when it is full, a
+ * validated newcomer takes the slot of the handshake with the longest
+ * time without progress (no new handshake bytes from its peer for
+ * HANDSHAKE_YIELD, or four round trips if longer, at most
+ * HANDSHAKE_YIELD_MAX), or else of one older than HANDSHAKE_AGE_MAX.
  */
 #define _GNU_SOURCE
 #include "quic_ep.h"
@@ -51,6 +52,7 @@ ep_listening(const struct ep *ep)
 static void
 hs_load(struct ep *ep, struct ep_hs *h)
 {
+	ep->udp.peer_gone = 0;
 	ep->conn = h->conn;
 	ep->auth.session = h->session;
 	ep->remote = h->remote;
@@ -126,6 +128,11 @@ promote(struct ep *ep)
 static int
 hs_settle(struct ep *ep, struct ep_hs *h)
 {
+	/* ICMP about this peer: its handshake ends, not the listener. */
+	if (ep->udp.peer_gone && !ep->failed)
+		ep_fail(ep, EXIT_FAIL, "%s: %s", ep->peer_text,
+		    strerror(ep->udp.peer_gone));
+	ep->udp.peer_gone = 0;
 	if (ep->failed) {
 		ep_server_reset(ep);
 		return 0;
@@ -167,7 +174,12 @@ ep_handshakes_expiry(const struct ep *ep)
 	return t;
 }
 
-/* Seconds without progress after which a handshake may give way. */
+/*
+ * Seconds without progress after which a handshake may give way: four
+ * round trips if that is longer than HANDSHAKE_YIELD, but never more
+ * than HANDSHAKE_YIELD_MAX, as the peer sets the round trip (it may hold
+ * back its acknowledgements).
+ */
 static double
 yield_after(const struct ep_hs *h)
 {
@@ -178,9 +190,13 @@ yield_after(const struct ep_hs *h)
 	if (ci.min_rtt != UINT64_MAX &&
 	    4.0 * (double)ci.smoothed_rtt / 1e9 > limit)
 		limit = 4.0 * (double)ci.smoothed_rtt / 1e9;
-	return limit;
+	return limit < HANDSHAKE_YIELD_MAX ? limit : HANDSHAKE_YIELD_MAX;
 }
 
+/*
+ * Whether a and b count as one host for HS_PER_ADDR: the same IPv4
+ * address, or the same IPv6 /64 (one host gets a whole /64 to pick from).
+ */
 static int
 same_host(const sockaddr_u *a, const sockaddr_u *b)
 {
@@ -188,16 +204,33 @@ same_host(const sockaddr_u *a, const sockaddr_u *b)
 		return 0;
 	if (a->sa.sa_family == AF_INET)
 		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr,
-	    sizeof(a->in6.sin6_addr)) == 0;
+	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 8) == 0;
+}
+
+/*
+ * How much slot h owes a newcomer, 0 for nothing: a handshake without
+ * progress past its limit first (the longest idle most), then one older
+ * than HANDSHAKE_AGE_MAX, which a peer could otherwise keep alive by
+ * sending a new handshake byte now and then.
+ */
+static double
+give_way(const struct ep_hs *h, double now)
+{
+	double idle = now - h->t_hs_progress, age = now - h->t_hs_start;
+
+	if (idle >= yield_after(h))
+		return 1e6 + idle;
+	if (age >= HANDSHAKE_AGE_MAX)
+		return age;
+	return 0;
 }
 
 /*
  * A slot for a validated newcomer from `from`: a free one, unless its
- * host has HS_PER_ADDR already; else the one whose handshake has gone
- * longest without progress, past its limit (among its host's own when
- * the host is at its share).  Its handshake is ended and logged.
- * NULL: the newcomer must wait (its Initial is dropped; it resends).
+ * host has HS_PER_ADDR already; else the one that owes most (give_way;
+ * among its host's own when the host is at its share).  Its handshake
+ * is ended and logged.  NULL: the newcomer must wait (its Initial is
+ * dropped; it resends).
  */
 static struct ep_hs *
 slot_for(struct ep *ep, const sockaddr_u *from)
@@ -205,6 +238,7 @@ slot_for(struct ep *ep, const sockaddr_u *from)
 	struct ep_hs *free_slot = NULL, *victim = NULL;
 	double now = clock_now(), worst = 0;
 	size_t i, same = 0;
+	int stalled;
 	char who[QUIC_HOST_MAX + 8];
 
 	for (i = 0; i < HS_MAX; i++)
@@ -212,7 +246,7 @@ slot_for(struct ep *ep, const sockaddr_u *from)
 			same++;
 	for (i = 0; i < HS_MAX; i++) {
 		struct ep_hs *h = &ep->hs[i];
-		double idle;
+		double owed;
 
 		if (h->conn == NULL) {
 			if (free_slot == NULL)
@@ -221,9 +255,8 @@ slot_for(struct ep *ep, const sockaddr_u *from)
 		}
 		if (same >= HS_PER_ADDR && !same_host(&h->remote, from))
 			continue;
-		idle = now - h->t_hs_progress;
-		if (idle >= yield_after(h) && idle > worst) {
-			worst = idle;
+		if ((owed = give_way(h, now)) > worst) {
+			worst = owed;
 			victim = h;
 		}
 	}
@@ -231,11 +264,16 @@ slot_for(struct ep *ep, const sockaddr_u *from)
 		return free_slot;
 	if (victim == NULL)
 		return NULL;
+	stalled = worst > 1e6;
 	hs_load(ep, victim);
 	ep_addr_text(from, who, sizeof(who));
-	ep_fail(ep, EXIT_FAIL, "no progress for %.1f s, %.1f s into the "
-	    "handshake, and %s is waiting", now - ep->t_hs_progress,
-	    now - ep->t_hs_start, who);
+	if (stalled)
+		ep_fail(ep, EXIT_FAIL, "no progress for %.1f s, %.1f s into "
+		    "the handshake, and %s is waiting",
+		    now - ep->t_hs_progress, now - ep->t_hs_start, who);
+	else
+		ep_fail(ep, EXIT_FAIL, "unfinished %.1f s into the handshake, "
+		    "and %s is waiting", now - ep->t_hs_start, who);
 	ngtcp2_ccerr_set_transport_error(&ep->close.ccerr,
 	    NGTCP2_CONNECTION_REFUSED, (const uint8_t *)HANDSHAKE_YIELD_REASON,
 	    sizeof(HANDSHAKE_YIELD_REASON) - 1);

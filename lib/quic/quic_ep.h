@@ -105,6 +105,8 @@
  * under ASan took over a second to answer in CI).
  */
 #define HANDSHAKE_YIELD 3.0
+#define HANDSHAKE_YIELD_MAX 10.0	/* s, whatever the round trip */
+#define HANDSHAKE_AGE_MAX 10.0		/* s: older ones give way too */
 #define HS_MAX 16		/* a listener's handshakes at once */
 #define HS_PER_ADDR 4		/* of which from one IP address */
 #define HS_LOST_REASON "another peer was accepted"
