@@ -135,6 +135,8 @@ main(int argc, char *argv[])
 	}
 	if (output != NULL && atomic_out_commit(&out, &e) != 0)
 		diag_die_error(&e);
+	if (output != NULL && out.warning[0] != '\0')
+		diag_warnx("warning: %s", out.warning);
 	if (output == NULL && io_close_stdout() != 0)
 		diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));
 	frame_reader_free(&reader);

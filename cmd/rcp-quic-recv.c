@@ -47,8 +47,13 @@ finish_output(void *arg, struct rcp_error *e)
 {
 	struct output *out = arg;
 
-	if (out->atomic)
-		return atomic_out_commit(&out->ao, e);
+	if (out->atomic) {
+		if (atomic_out_commit(&out->ao, e) != 0)
+			return -1;
+		if (out->ao.warning[0] != '\0')
+			diag_warnx("warning: %s", out->ao.warning);
+		return 0;
+	}
 	if (io_sync_stdout() != 0)
 		return error_set_errno(e, EXIT_FAIL, "stdout: fsync");
 	if (io_close_stdout() != 0)

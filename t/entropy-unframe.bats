@@ -182,6 +182,97 @@ reject() {
 	[ "$(cat "$T/out")" = 0123456789 ]
 }
 
+@test "-o onto a device writes through it and leaves the device a device" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for mknod"
+	small_stream_hex | unhex >"$T/s"
+	mknod "$T/null" c 1 3
+	run entropy-unframe -o "$T/null" "$T/s"
+	assert_success
+	assert_output ''
+	[ -c "$T/null" ]
+	[ "$(stat -c %t:%T "$T/null")" = 1:3 ]
+	run ls -A "$T"
+	assert_output $'null\ns'
+}
+
+@test "-o onto a FIFO writes to its reader and leaves the FIFO a FIFO" {
+	small_stream_hex | unhex >"$T/s"
+	mkfifo "$T/fifo"
+	cat "$T/fifo" >"$T/got" &
+	reader=$!
+	run entropy-unframe -o "$T/fifo" "$T/s"
+	assert_success
+	# Its reader ends (a FIFO replaced by a file leaves it waiting).
+	for _ in $(seq 50); do
+		kill -0 "$reader" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$reader" 2>/dev/null || true
+	wait "$reader" || true
+	[ -p "$T/fifo" ]
+	[ "$(cat "$T/got")" = 0123456789 ]
+	run ls -A "$T"
+	assert_output $'fifo\ngot\ns'
+}
+
+@test "-o onto a symbolic link replaces its target and keeps the link" {
+	small_stream_hex | unhex >"$T/s"
+	mkdir "$T/data"
+	echo old >"$T/data/dump.rdb"
+	ln -s data/dump.rdb "$T/link.rdb"
+	ln -s link.rdb "$T/link2.rdb"	# a link to a link
+	entropy-unframe -o "$T/link2.rdb" "$T/s"
+	[ -L "$T/link.rdb" ] && [ -L "$T/link2.rdb" ]
+	[ "$(readlink "$T/link.rdb")" = data/dump.rdb ]
+	[ "$(cat "$T/data/dump.rdb")" = 0123456789 ]
+	run ls -A "$T/data"
+	assert_output 'dump.rdb'
+	# A dangling link: its target is created, as cp does.
+	ln -s data/new.rdb "$T/dangling"
+	entropy-unframe -o "$T/dangling" "$T/s"
+	[ -L "$T/dangling" ]
+	[ "$(cat "$T/data/new.rdb")" = 0123456789 ]
+	# A loop is refused.
+	ln -s loop2 "$T/loop1"
+	ln -s loop1 "$T/loop2"
+	run entropy-unframe -o "$T/loop1" "$T/s"
+	assert_failure 1
+	assert_output "entropy-unframe: $T/loop1: Too many levels of symbolic links"
+}
+
+@test "-o keeps the owner and group of the file it replaces" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to own files as another user"
+	small_stream_hex | unhex >"$T/s"
+	: >"$T/out"
+	chown nobody:nogroup "$T/out"
+	chmod 0640 "$T/out"
+	run entropy-unframe -o "$T/out" "$T/s"
+	assert_success
+	assert_output ''
+	[ "$(stat -c %U:%G:%a "$T/out")" = nobody:nogroup:640 ]
+	[ "$(cat "$T/out")" = 0123456789 ]
+}
+
+@test "-o by a user who may not give the owner: published, with one warning" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run as another user"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	small_stream_hex | unhex >"$T/s"
+	# A directory nobody can reach and write; the file in it is root's.
+	D=$(mktemp -d /tmp/rcp-owner.XXXXXX)
+	chmod 755 "$D"
+	mkdir "$D/d"
+	: >"$D/d/out"
+	chmod 0644 "$D/d/out"
+	chown nobody "$D/d"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$TOP/bin/entropy-unframe" -o "$D/d/out" <"$T/s"
+	assert_success
+	assert_output "entropy-unframe: warning: $D/d/out: owner root:root not kept (Operation not permitted): the new file is nobody:nogroup's"
+	[ "$(stat -c %U:%a "$D/d/out")" = nobody:644 ]
+	[ "$(cat "$D/d/out")" = 0123456789 ]
+	rm -rf "$D"
+}
+
 @test "-o: SIGTERM mid-stream leaves no temporary file" {
 	mkfifo "$T/fifo"
 	{ small_stream_hex | unhex | head -c 40; exec sleep 30; } >"$T/fifo" 3>&- &

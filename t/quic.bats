@@ -305,6 +305,32 @@ teardown() {
 	cmp "$T/in" "$T/out"
 }
 
+@test "-o onto a device, a symbolic link, another user's file: as entropy-unframe does" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for mknod and chown"
+	random_file "$T/in" 300000
+	mknod "$T/null" c 1 3
+	mkdir "$T/data"
+	: >"$T/data/dump.rdb"
+	chown nobody:nogroup "$T/data/dump.rdb"
+	chmod 0640 "$T/data/dump.rdb"
+	ln -s data/dump.rdb "$T/link"
+	local o
+	for o in null link; do
+		bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/$o"
+		wait_ready r
+		run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+		assert_success
+		wait_exit r
+		[ "$r_rc" -eq 0 ]
+	done
+	[ -c "$T/null" ] && [ -L "$T/link" ]
+	cmp "$T/in" "$T/data/dump.rdb"
+	[ "$(stat -c %U:%G:%a "$T/data/dump.rdb")" = nobody:nogroup:640 ]
+	run ls -A "$T" "$T/data"
+	assert_output --regexp 'dump\.rdb$'
+	refute_output --partial '.dump'
+}
+
 @test "--port-range is honoured; --advertise replaces the wildcard address" {
 	bg r rcp-quic-recv --listen 0.0.0.0:0 --port-range 40100-40110,40200-40210 --advertise db1.example --ready-fd 3 -o "$T/out"
 	wait_ready r

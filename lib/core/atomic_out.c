@@ -8,7 +8,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +79,63 @@ atomic_out_tmp_name(const char *path)
 	return tmp;
 }
 
+#define LINKS_MAX 40	/* as the kernel's ELOOP limit */
+
+/*
+ * The file a path names once its symbolic links are followed (the last
+ * component's; a link to a link is followed too), existing or not: a
+ * dangling link names the file to create, as `cp` creates it.  Returns
+ * a new string, or NULL with errno (ELOOP, ENOMEM, readlink's).
+ */
+static char *
+follow_links(const char *path)
+{
+	char *p = strdup(path), *dir, *q, target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int i;
+
+	for (i = 0; p != NULL && i < LINKS_MAX; i++) {
+		if (lstat(p, &st) != 0 || !S_ISLNK(st.st_mode))
+			return p;
+		if ((n = readlink(p, target, sizeof(target) - 1)) < 0) {
+			free(p);
+			return NULL;
+		}
+		target[n] = '\0';
+		if (target[0] == '/') {
+			q = strdup(target);
+		} else if ((dir = strdup(p)) != NULL) {
+			if (asprintf(&q, "%s/%s", dirname(dir), target) < 0)
+				q = NULL;
+			free(dir);
+		} else {
+			q = NULL;
+		}
+		free(p);
+		p = q;
+	}
+	free(p);
+	if (p != NULL)
+		errno = ELOOP;
+	return NULL;
+}
+
+/* A device, FIFO or socket: opened and written as `> PATH` does. */
+static int
+atomic_out_open_direct(struct atomic_out *ao, struct rcp_error *e)
+{
+	ao->fd = open(ao->path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (ao->fd < 0) {
+		error_set_errno(e, EXIT_FAIL, "%s", ao->path);
+		free(ao->path);
+		ao->path = NULL;
+		return -1;
+	}
+	ao->direct = 1;
+	return 0;
+}
+
 /*
  * The temporary file is unnamed where the file system allows it
  * (O_TMPFILE): then even SIGKILL, or a crash, leaves nothing behind, and
@@ -92,18 +152,28 @@ atomic_out_open(struct atomic_out *ao, const char *path, struct rcp_error *e)
 
 	memset(ao, 0, sizeof(*ao));
 	ao->fd = -1;
+	if ((ao->path = follow_links(path)) == NULL)
+		return error_set_errno(e, EXIT_FAIL, "%s", path);
+	path = ao->path;
 	if (stat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return error_set(e, EXIT_USAGE, "%s: is a directory",
-			    path);
+		if (S_ISDIR(st.st_mode)) {
+			error_set(e, EXIT_USAGE, "%s: is a directory", path);
+			free(ao->path);
+			ao->path = NULL;
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode))
+			return atomic_out_open_direct(ao, e);
 		ao->mode = st.st_mode & 07777;
+		ao->keep_owner = 1;
+		ao->uid = st.st_uid;
+		ao->gid = st.st_gid;
 	} else {
 		mask = umask(0);
 		umask(mask);
 		ao->mode = 0666 & ~mask;
 	}
-	if ((ao->path = strdup(path)) == NULL ||
-	    (copy = strdup(path)) == NULL)
+	if ((copy = strdup(path)) == NULL)
 		goto nomem;
 	atomic_out_install_handlers();
 	ao->fd = open(dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
@@ -187,12 +257,65 @@ atomic_out_abort(struct atomic_out *ao)
 	ao->path = NULL;
 }
 
+/* "user:group" of ids, by name where they have one. */
+static void
+owner_text(char *buf, size_t size, unsigned uid, unsigned gid)
+{
+	struct passwd *pw = getpwuid(uid);
+	struct group *gr = getgrgid(gid);
+	char u[32], g[32];
+
+	snprintf(u, sizeof(u), "%u", uid);
+	snprintf(g, sizeof(g), "%u", gid);
+	snprintf(buf, size, "%s:%s", pw != NULL ? pw->pw_name : u,
+	    gr != NULL ? gr->gr_name : g);
+}
+
+/*
+ * The replaced file's owner and group for the new one, before its mode
+ * (a chown clears set-id bits).  Where we may not give them, the file
+ * is published all the same, and the warning says whose it is now.
+ */
+static void
+atomic_out_keep_owner(struct atomic_out *ao)
+{
+	char was[80], now[80];
+	struct stat st;
+	int why;
+
+	if (!ao->keep_owner || fchown(ao->fd, (uid_t)ao->uid,
+	    (gid_t)ao->gid) == 0)
+		return;
+	why = errno;
+	(void)fchown(ao->fd, (uid_t)-1, (gid_t)ao->gid);	/* a group of ours */
+	if (fstat(ao->fd, &st) != 0 || (st.st_uid == ao->uid &&
+	    st.st_gid == ao->gid))
+		return;
+	owner_text(was, sizeof(was), ao->uid, ao->gid);
+	owner_text(now, sizeof(now), st.st_uid, st.st_gid);
+	snprintf(ao->warning, sizeof(ao->warning), "%s: owner %s not kept "
+	    "(%s): the new file is %s's", ao->path, was, strerror(why), now);
+}
+
 int
 atomic_out_commit(struct atomic_out *ao, struct rcp_error *e)
 {
 	char *copy;
 	int dfd;
 
+	ao->warning[0] = '\0';
+	if (ao->direct) {
+		dfd = close(ao->fd);
+		ao->fd = -1;
+		if (dfd != 0) {
+			error_set_errno(e, EXIT_FAIL, "%s: close", ao->path);
+			goto fail;
+		}
+		free(ao->path);
+		ao->path = NULL;
+		return 0;
+	}
+	atomic_out_keep_owner(ao);
 	if (fchmod(ao->fd, (mode_t)ao->mode) != 0) {
 		error_set_errno(e, EXIT_FAIL, "%s: fchmod", ao->path);
 		goto fail;
