@@ -31,7 +31,8 @@ usage(const char *reason)
 {
 	diag_usage(reason,
 	    "usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...\n"
-	    "       rcp-launch --pull [OPTIONS] [USER@]HOST COMMAND...\n"
+	    "       rcp-launch --pull [--output FILE] [OPTIONS] [USER@]HOST "
+	    "COMMAND...\n"
 	    "       rcp-launch --push [OPTIONS] [USER@]HOST COMMAND...\n"
 	    "       rcp-launch [OPTIONS] --from [USER@]SRC --to [USER@]DST "
 	    "PRODUCER CONSUMER\n"
@@ -141,7 +142,7 @@ main(int argc, char *argv[])
 {
 	enum { OPT_KNOWN_HOSTS = 256, OPT_ACCEPT_NEW, OPT_CONNECT_TIMEOUT,
 	    OPT_REMOTE_BIN, OPT_PORT_RANGE, OPT_PROGRESS, OPT_PULL, OPT_PUSH,
-	    OPT_FROM, OPT_TO };
+	    OPT_FROM, OPT_TO, OPT_OUTPUT };
 	static const struct option longopts[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "login", required_argument, NULL, 'l' },
@@ -158,6 +159,7 @@ main(int argc, char *argv[])
 		{ "push", no_argument, NULL, OPT_PUSH },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "to", required_argument, NULL, OPT_TO },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -242,6 +244,11 @@ main(int argc, char *argv[])
 		case OPT_PROGRESS:
 			l.progress = 1;
 			break;
+		case OPT_OUTPUT:
+			if (*optarg == '\0')
+				usage("--output: empty file name");
+			l.output = optarg;
+			break;
 		case 'h':
 			usage(NULL);
 		case 'V':
@@ -258,6 +265,8 @@ main(int argc, char *argv[])
 		usage("--from and --to go together");
 	if (from != NULL && (pull || push))
 		usage("--from/--to cannot go with --pull or --push");
+	if (l.output != NULL && !pull)
+		usage("--output is for --pull");
 	l.connect_timeout = (unsigned)t.connect_timeout;
 	if (from != NULL) {
 		if (argc != 2)

@@ -41,10 +41,25 @@ struct atomic_out {
 int atomic_out_open(struct atomic_out *ao, const char *path,
     struct rcp_error *e);
 /*
+ * As atomic_out_open; with ATOMIC_OUT_OWN_SIGNALS the caller keeps its
+ * own signal handlers and calls atomic_out_abort when it is stopped.
+ */
+#define ATOMIC_OUT_OWN_SIGNALS 1
+int atomic_out_open_flags(struct atomic_out *ao, const char *path,
+    int flags, struct rcp_error *e);
+/*
  * fsync, rename, fsync directory (a device or FIFO: close only).
  * Returns 0 or -1 (e); -1 also aborts.  ao->warning is then set, or "".
  */
 int atomic_out_commit(struct atomic_out *ao, struct rcp_error *e);
+/*
+ * commit in two steps, for a caller that publishes only once more is
+ * known: sync (owner, mode, fsync, a name beside the target; sets
+ * ao->warning) and publish (rename, fsync directory).  Each returns 0
+ * or -1 (e), and -1 aborts.
+ */
+int atomic_out_sync(struct atomic_out *ao, struct rcp_error *e);
+int atomic_out_publish(struct atomic_out *ao, struct rcp_error *e);
 /* Closes and removes the temporary file.  Safe to call twice. */
 void atomic_out_abort(struct atomic_out *ao);
 

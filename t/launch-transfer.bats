@@ -252,6 +252,75 @@ fake_bin() {
 	assert_output 'rcp-launch: testhost: the remote rcp-quic-send ended without a ready line'
 }
 
+# --- --pull --output -----------------------------------------------------------
+
+@test "--pull --output publishes the file whole, and nothing on stdout" {
+	rcp-launch --pull "${B[@]}" --output "$T/got" testhost cat "$BIG" \
+	    >"$T/stdout"
+	[ ! -s "$T/stdout" ]
+	rm "$T/stdout"
+	cmp "$BIG" "$T/got"
+	run ls -A "$T"
+	assert_output 'got'
+}
+
+@test "--pull --output: a failing producer publishes nothing, an old file stays" {
+	echo precious >"$T/got"
+	run rcp-launch --pull "${B[@]}" --output "$T/got" testhost \
+	    "head -c 1000000 '$BIG'; exit 3"
+	assert_failure 3
+	[ "$(cat "$T/got")" = precious ]
+	run ls -A "$T"
+	assert_output 'got'
+	run rcp-launch --pull "${B[@]}" --output "$T/new" testhost \
+	    "head -c 1000000 '$BIG'; exit 3"
+	assert_failure 3
+	run ls -A "$T"
+	assert_output 'got'
+}
+
+@test "--pull --output: killed mid-transfer, the old file stays and nothing else" {
+	local pid st
+	echo precious >"$T/got"
+	rcp-launch --pull "${B[@]}" --output "$T/got" testhost \
+	    "cat '$BIG'; sleep 30; : $MARK" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 100); do
+		output_grown "$pid" 1000000 && break
+		sleep 0.1
+	done
+	output_grown "$pid" 1000000
+	kill -KILL "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 137 ]
+	[ "$(cat "$T/got")" = precious ]
+	run ls -A "$T"
+	assert_output 'got'
+	wait_gone "$MARK"
+}
+
+@test "--pull --output: the file's owner, a symbolic link, a directory, --push" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for chown"
+	mkdir "$T/data"
+	: >"$T/data/dump.rdb"
+	chown nobody:nogroup "$T/data/dump.rdb"
+	chmod 0640 "$T/data/dump.rdb"
+	ln -s data/dump.rdb "$T/link"
+	run rcp-launch --pull "${B[@]}" --output "$T/link" testhost echo hi
+	assert_success
+	[ -L "$T/link" ]
+	[ "$(cat "$T/data/dump.rdb")" = hi ]
+	[ "$(stat -c %U:%G:%a "$T/data/dump.rdb")" = nobody:nogroup:640 ]
+	# Refused before any connection: a directory, or the wrong mode.
+	run rcp-launch --pull --output "$T/data" nosuchhost.invalid true
+	assert_failure 2
+	assert_output "rcp-launch: $T/data: is a directory"
+	run rcp-launch --push --output "$T/x" testhost true
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --output is for --pull'
+}
+
 # --- control lines the remote command cannot forge ----------------------------
 
 # stranger DIR ARGS...: a listener that is not ours, run by someone else

@@ -146,6 +146,13 @@ atomic_out_open_direct(struct atomic_out *ao, struct rcp_error *e)
 int
 atomic_out_open(struct atomic_out *ao, const char *path, struct rcp_error *e)
 {
+	return atomic_out_open_flags(ao, path, 0, e);
+}
+
+int
+atomic_out_open_flags(struct atomic_out *ao, const char *path, int flags,
+    struct rcp_error *e)
+{
 	char *copy = NULL, *tmp = NULL;
 	struct stat st;
 	mode_t mask;
@@ -175,7 +182,8 @@ atomic_out_open(struct atomic_out *ao, const char *path, struct rcp_error *e)
 	}
 	if ((copy = strdup(path)) == NULL)
 		goto nomem;
-	atomic_out_install_handlers();
+	if (!(flags & ATOMIC_OUT_OWN_SIGNALS))
+		atomic_out_install_handlers();
 	ao->fd = open(dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	free(copy);
 	if (ao->fd >= 0)
@@ -298,23 +306,11 @@ atomic_out_keep_owner(struct atomic_out *ao)
 }
 
 int
-atomic_out_commit(struct atomic_out *ao, struct rcp_error *e)
+atomic_out_sync(struct atomic_out *ao, struct rcp_error *e)
 {
-	char *copy;
-	int dfd;
-
 	ao->warning[0] = '\0';
-	if (ao->direct) {
-		dfd = close(ao->fd);
-		ao->fd = -1;
-		if (dfd != 0) {
-			error_set_errno(e, EXIT_FAIL, "%s: close", ao->path);
-			goto fail;
-		}
-		free(ao->path);
-		ao->path = NULL;
+	if (ao->direct)
 		return 0;
-	}
 	atomic_out_keep_owner(ao);
 	if (fchmod(ao->fd, (mode_t)ao->mode) != 0) {
 		error_set_errno(e, EXIT_FAIL, "%s: fchmod", ao->path);
@@ -328,6 +324,35 @@ atomic_out_commit(struct atomic_out *ao, struct rcp_error *e)
 		error_set_errno(e, EXIT_FAIL, "%s: cannot name the temporary "
 		    "file", ao->path);
 		goto fail;
+	}
+	return 0;
+fail:
+	atomic_out_abort(ao);
+	return -1;
+}
+
+int
+atomic_out_commit(struct atomic_out *ao, struct rcp_error *e)
+{
+	return atomic_out_sync(ao, e) != 0 ? -1 : atomic_out_publish(ao, e);
+}
+
+int
+atomic_out_publish(struct atomic_out *ao, struct rcp_error *e)
+{
+	char *copy;
+	int dfd;
+
+	if (ao->direct) {
+		dfd = close(ao->fd);
+		ao->fd = -1;
+		if (dfd != 0) {
+			error_set_errno(e, EXIT_FAIL, "%s: close", ao->path);
+			goto fail;
+		}
+		free(ao->path);
+		ao->path = NULL;
+		return 0;
 	}
 	if (close(ao->fd) != 0) {
 		ao->fd = -1;

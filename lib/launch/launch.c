@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic_out.h"
 #include "io.h"
 #include "launch.h"
 #include "progress.h"
@@ -58,6 +59,8 @@ struct launch {
 	struct progress prog;
 	int have_fail;			/* first local failure, in fail */
 	struct rcp_error fail;
+	struct atomic_out out;		/* --pull --output */
+	int out_open;
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -187,6 +190,20 @@ finish_stdout(void *arg, struct rcp_error *e)
 }
 
 /*
+ * --pull --output: the file is made durable here, before the
+ * confirmation, but published only once the run's verdict is success
+ * (publish_output), so that a failed producer's partial output never
+ * takes the file's place.  Runs on the transfer's thread.
+ */
+static int
+finish_output(void *arg, struct rcp_error *e)
+{
+	struct launch *l = arg;
+
+	return atomic_out_sync(&l->out, e);
+}
+
+/*
  * --pull, --push: connect to the listener at the address we reached
  * over SSH (never the one it advertises), pinned to the fingerprint its
  * ready line gave, with the identity whose pin it was given.
@@ -204,12 +221,15 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.port = s->port;
 	x->o.pin = s->pin;
 	x->o.identity = l->id;
-	x->o.data_fd = pull ? STDOUT_FILENO : STDIN_FILENO;
+	x->o.data_fd = !pull ? STDIN_FILENO : l->out_open ? l->out.fd :
+	    STDOUT_FILENO;
 	x->o.progress = &l->prog;
 	x->o.debug = l->o->quic_debug;
 	x->o.no_gso = l->o->quic_no_gso;
-	if (pull)
-		x->o.finish = finish_stdout;
+	if (pull) {
+		x->o.finish = l->out_open ? finish_output : finish_stdout;
+		x->o.finish_arg = l;
+	}
 	if (l->o->connect_timeout > 0)
 		x->o.connect_timeout = l->o->connect_timeout;
 	if (ssh_xfer_start(x, &e) != 0)
@@ -480,6 +500,33 @@ open_sides(struct launch *l, const struct ssh_target *src,
 	return 0;
 }
 
+/*
+ * --output: published when everything succeeded, else removed.  A
+ * transfer thread that never ended (abandoned) may still hold the file:
+ * it is left to go with the process (unnamed, where O_TMPFILE works).
+ * Returns the run's status, EXIT_FAIL when publishing failed.
+ */
+static int
+publish_output(struct launch *l, int status)
+{
+	const struct launch_opts *o = l->o;
+	struct rcp_error e;
+
+	if (l->xfer.abandoned)
+		return status;
+	if (status != 0 || *o->stop || !l->xfer.reaped || l->xfer.rc != 0) {
+		atomic_out_abort(&l->out);
+		return status;
+	}
+	if (l->out.warning[0] != '\0')
+		say(o, LAUNCH_SAY_WARNING, "warning: %s", l->out.warning);
+	if (atomic_out_publish(&l->out, &e) != 0) {
+		say(o, LAUNCH_SAY_WARNING, "%s", e.msg);
+		return EXIT_FAIL;
+	}
+	return status;
+}
+
 int
 launch_quic(const struct launch_opts *o, const struct ssh_target *src,
     const struct ssh_target *dst, const char *cmd_src, const char *cmd_dst,
@@ -500,6 +547,13 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 		l.side[i].l = &l;
 		l.side[i].cmd_status = l.side[i].quic_status = -1;
 		l.side[i].feed[0] = l.side[i].feed[1] = -1;
+	}
+	/* The output first: a bad path needs no connection to be told. */
+	if (o->mode == LAUNCH_PULL && o->output != NULL) {
+		if (atomic_out_open_flags(&l.out, o->output,
+		    ATOMIC_OUT_OWN_SIGNALS, e) != 0)
+			return -1;
+		l.out_open = 1;
 	}
 	if (ssh_xfer_init(&l.xfer, e) != 0 ||
 	    quic_identity_generate(&l.id, e) != 0 ||
@@ -556,6 +610,8 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 		if (v.warning[0] != '\0')
 			say(o, LAUNCH_SAY_WARNING, "%s", v.warning);
 	}
+	if (l.out_open)
+		v.status = publish_output(&l, v.status);
 	free_launch(&l);
 	return v.status;
 }
