@@ -7,9 +7,12 @@
 #define RCP_QUIC_MAIN_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "quic.h"
 #include "quic_cli.h"
@@ -62,6 +65,62 @@ quic_main_report_stats(const struct quic_cli *c, const struct quic_stats *st)
 		return;
 	quic_stats_format(st, line, sizeof(line));
 	diag_warnx("%s", line);
+}
+
+/*
+ * SIGINT, SIGTERM, SIGHUP mid-transfer: the handler wakes the transfer
+ * through its cancel fd, which closes the connection with the reason
+ * given ("sender interrupted"), so that the peer fails at once, naming
+ * it, instead of at its idle timeout; then the program dies of the
+ * signal (quic_main_die_if_signalled), as a shell expects.  A signal the
+ * parent ignores (nohup) stays ignored.
+ */
+static volatile sig_atomic_t quic_main_signal;
+static int quic_main_wake = -1;
+
+static void
+quic_main_on_signal(int sig)
+{
+	int saved = errno;
+
+	quic_main_signal = sig;
+	(void)!write(quic_main_wake, "", 1);
+	errno = saved;
+}
+
+static void
+quic_main_catch_signals(struct quic_cli *c, const char *reason)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	int p[2];
+	size_t i;
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
+		diag_die(EXIT_FAIL, "pipe: %s", strerror(errno));
+	quic_main_wake = p[1];
+	c->o.cancel_fd = p[0];
+	c->o.cancel_reason = reason;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = quic_main_on_signal;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
+/* After the transfer: die of the signal that ended it, if one did. */
+static void
+quic_main_die_if_signalled(void)
+{
+	int sig = quic_main_signal;
+
+	if (sig == 0)
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);
 }
 
 #endif

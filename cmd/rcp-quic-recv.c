@@ -3,6 +3,7 @@
  * listening or connecting, into stdout or (atomically) -o FILE, and
  * confirm it only once the output is complete (SPEC §5).
  */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -113,7 +114,8 @@ main(int argc, char *argv[])
 	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
 		diag_warnx("warning: no --peer-pin: accepting any peer");
 	if (output != NULL) {
-		if (atomic_out_open(&out.ao, output, &e) != 0)
+		if (atomic_out_open_flags(&out.ao, output,
+		    ATOMIC_OUT_OWN_SIGNALS, &e) != 0)
 			diag_die_error(&e);
 		out.atomic = 1;
 		c.o.data_fd = out.ao.fd;
@@ -126,14 +128,15 @@ main(int argc, char *argv[])
 	c.o.finish = finish_output;
 	c.o.finish_arg = &out;
 	c.o.log = quic_main_log;
+	quic_main_catch_signals(&c, "receiver interrupted");
 	rc = quic_transfer(&c.o, &st, &e);
 	progress_finish(&prog);
 	quic_main_report_stats(&c, &st);
 	quic_cli_free(&c);
-	if (rc != 0) {
-		if (out.atomic)
-			atomic_out_abort(&out.ao);
+	if (rc != 0 && out.atomic)
+		atomic_out_abort(&out.ao);
+	quic_main_die_if_signalled();
+	if (rc != 0)
 		diag_die_error(&e);
-	}
 	return EXIT_OK;
 }

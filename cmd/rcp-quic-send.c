@@ -3,6 +3,7 @@
  * listening or connecting, and exit 0 only once the receiver confirmed
  * that its output is complete (SPEC §5).
  */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -92,10 +93,12 @@ main(int argc, char *argv[])
 	c.o.data_fd = in_fd;
 	c.o.progress = &prog;
 	c.o.log = quic_main_log;
+	quic_main_catch_signals(&c, "sender interrupted");
 	rc = quic_transfer(&c.o, &st, &e);
 	progress_finish(&prog);
 	quic_main_report_stats(&c, &st);
 	quic_cli_free(&c);
+	quic_main_die_if_signalled();
 	if (rc != 0)
 		diag_die_error(&e);
 	return EXIT_OK;

@@ -187,6 +187,7 @@ struct quic_opts {
 	 * QUIC_APP_INTERNAL and returns -1, status 1, "cancelled".
 	 */
 	int cancel_fd;
+	const char *cancel_reason;	/* sent to the peer; NULL: "cancelled" */
 	/* Debugging switches, off by default; the programs set them from
 	 * RCP_QUIC_DEBUG and RCP_QUIC_NO_GSO. */
 	int debug;		/* ngtcp2's own log on stderr */

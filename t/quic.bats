@@ -265,6 +265,62 @@ teardown() {
 	assert_output ""
 }
 
+# interrupt WHO SIG: a transfer with -o under way (the sender's input
+# held open), then SIG to the sender (WHO=s) or the receiver (WHO=r).
+# A non-interactive shell starts background jobs with SIGINT ignored
+# (and the programs leave an ignored signal ignored, as nohup needs):
+# env gives them the default back, as a terminal's foreground job has.
+interrupt() {
+	mkfifo "$T/fifo"
+	bg r env --default-signal=INT rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	bg s env --default-signal=INT rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/fifo"
+	{ random_stream 1000000 fifo; exec sleep 20; } >"$T/fifo" 3>&- &
+	PIDS+=($!)
+	local i
+	for ((i = 0; i < 100; i++)); do
+		output_grown "$r_pid" && break
+		sleep 0.1
+	done
+	local pid_var="${1}_pid"
+	kill -"$2" "${!pid_var}"
+}
+
+@test "SIGINT or SIGTERM on the sender: the receiver fails at once, naming it" {
+	local sig
+	for sig in INT TERM; do
+		interrupt s "$sig"
+		wait_exit s 2
+		[ "$s_rc" -eq $((128 + $(kill -l "$sig"))) ]
+		# At once, not at its 30 s idle timeout.
+		wait_exit r 2
+		[ "$r_rc" -eq 1 ]
+		run tail -1 "$T/r.err"
+		assert_output 'rcp-quic-recv: peer failed: sender interrupted'
+		[ ! -e "$T/out" ]
+		run find "$T" -name '.out.*'
+		assert_output ""
+		rm -f "$T/fifo"
+	done
+}
+
+@test "SIGINT or SIGTERM on the receiver: the sender fails at once, naming it; no -o file" {
+	local sig
+	for sig in INT TERM; do
+		interrupt r "$sig"
+		wait_exit r 2
+		[ "$r_rc" -eq $((128 + $(kill -l "$sig"))) ]
+		wait_exit s 2
+		[ "$s_rc" -eq 1 ]
+		run cat "$T/s.err"
+		assert_output 'rcp-quic-send: peer failed: receiver interrupted'
+		[ ! -e "$T/out" ]
+		run find "$T" -name '.out.*'
+		assert_output ""
+		rm -f "$T/fifo"
+	done
+}
+
 @test "a producer silent longer than --idle-timeout still delivers (keep-alives)" {
 	random_file "$T/in" 500000
 	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 2 -o "$T/out"

@@ -265,7 +265,8 @@ poll_once(struct ep *ep, int timeout)
 	if (pfd[0].revents & (POLLIN | POLLERR))
 		(void)ep_read_packets(ep);
 	if (cancel_at >= 0 && pfd[cancel_at].revents != 0) {
-		ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL, "cancelled");
+		ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL, "%s",
+		    o->cancel_reason != NULL ? o->cancel_reason : "cancelled");
 		ep->cancelled = 1;	/* now: no closing period */
 		if (ep->close.pending)
 			ep_send_close(ep);
