@@ -87,7 +87,7 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
 	progress_init(&prog, 0, 0, 0);
-	while ((ch = getopt_long(argc, argv, "k:i:j:hV", longopts,
+	while ((ch = getopt_long(argc, argv, ":k:i:j:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'k':
@@ -113,7 +113,7 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 		case 'V':
 			diag_version();
 		default:
-			usage("unknown option");
+			diag_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;

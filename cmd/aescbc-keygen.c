@@ -40,7 +40,7 @@ main(int argc, char *argv[])
 	if (io_guard_stdfds() != 0 || secrets_guard() != 0)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":fhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
 			if (strcmp(optarg, "raw") == 0)
@@ -60,7 +60,7 @@ main(int argc, char *argv[])
 		case 'V':
 			diag_version();
 		default:
-			usage("unknown option");
+			diag_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;

@@ -69,7 +69,7 @@ main(int argc, char *argv[])
 	if (io_guard_stdfds() != 0)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "b:H:c:s:hV", longopts,
+	while ((ch = getopt_long(argc, argv, ":b:H:c:s:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -108,7 +108,7 @@ main(int argc, char *argv[])
 		case 'V':
 			diag_version();
 		default:
-			usage("unknown option");
+			diag_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;

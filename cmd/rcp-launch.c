@@ -185,7 +185,7 @@ main(int argc, char *argv[])
 	l.quic_debug = getenv("RCP_QUIC_DEBUG") != NULL;
 	l.quic_no_gso = getenv("RCP_QUIC_NO_GSO") != NULL;
 	/* '+': stop at HOST, so COMMAND's own options stay its own. */
-	while ((ch = getopt_long(argc, argv, "+p:l:i:F:hV", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "+:p:l:i:F:hV", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'p':
@@ -254,7 +254,7 @@ main(int argc, char *argv[])
 		case 'V':
 			diag_version();
 		default:
-			usage("unknown option");
+			diag_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;

@@ -85,7 +85,7 @@ main(int argc, char *argv[])
 	diag_init(argv[0]);
 	quic_cli_init(&c, QUIC_RECV);
 	memset(&out, 0, sizeof(out));
-	while ((ch = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
 		switch (quic_cli_option(&c, ch, optarg, &e)) {
 		case 1:
 			continue;
@@ -101,7 +101,7 @@ main(int argc, char *argv[])
 		case 'V':
 			diag_version();
 		default:
-			usage("unknown option");
+			diag_bad_option(ch, argv);
 		}
 	}
 	if (optind < argc)

@@ -56,7 +56,7 @@ main(int argc, char *argv[])
 		return EXIT_FAIL;
 	diag_init(argv[0]);
 	quic_cli_init(&c, QUIC_SEND);
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		switch (quic_cli_option(&c, ch, optarg, &e)) {
 		case 1:
 			continue;
@@ -69,7 +69,7 @@ main(int argc, char *argv[])
 		case 'V':
 			diag_version();
 		default:
-			usage("unknown option");
+			diag_bad_option(ch, argv);
 		}
 	}
 	argc -= optind;

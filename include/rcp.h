@@ -56,6 +56,14 @@ void diag_die_error(const struct rcp_error *e) __attribute__((noreturn));
 void diag_usage(const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/*
+ * getopt_long returned '?' (an unknown option) or ':' (a missing
+ * argument: optstring starts with ':'): says so in one line, as GNU
+ * tools do, then "Try 'PROG --help' for more information.", and exits
+ * 2.  diag_init turns getopt's own messages off.
+ */
+void diag_bad_option(int ch, char *const argv[]) __attribute__((noreturn));
+
 /* -V/--version: prints "NAME VERSION" on stdout and exits 0. */
 void diag_version(void) __attribute__((noreturn));
 

@@ -37,6 +37,37 @@ long_options() {
 	done
 }
 
+@test "a mistyped option is one line and a hint, status 2, for every program" {
+	local p
+	for p in $(programs); do
+		run "$p" --lisen x
+		assert_failure 2
+		assert_output - <<-EOF
+		$p: unrecognized option '--lisen'
+		Try '$p --help' for more information.
+		EOF
+		run "$p" -Z
+		assert_failure 2
+		assert_output - <<-EOF
+		$p: invalid option -- 'Z'
+		Try '$p --help' for more information.
+		EOF
+	done
+	# A missing argument, short and long.
+	run entropy-frame -b
+	assert_failure 2
+	assert_output - <<-'EOF'
+	entropy-frame: option requires an argument -- 'b'
+	Try 'entropy-frame --help' for more information.
+	EOF
+	run rcp-quic-recv --listen
+	assert_failure 2
+	assert_output - <<-'EOF'
+	rcp-quic-recv: option '--listen' requires an argument
+	Try 'rcp-quic-recv --help' for more information.
+	EOF
+}
+
 @test "bash completion offers every documented long option" {
 	[ -r /usr/share/bash-completion/bash_completion ] ||
 		skip "bash-completion is not installed"

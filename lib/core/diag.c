@@ -1,5 +1,6 @@
 /* diag.c: error records for library code, err(3)-style output for main. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ diag_init(const char *argv0)
 {
 	const char *slash;
 
+	opterr = 0;	/* diag_bad_option says it, in one line */
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	slash = strrchr(argv0, '/');
@@ -138,6 +140,25 @@ diag_usage(const char *reason, const char *fmt, ...)
 	if (fflush(out) == EOF || ferror(out))
 		exit(EXIT_FAIL);
 	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+}
+
+void
+diag_bad_option(int ch, char *const argv[])
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	int is_short = optopt > 0 && optopt < 256 && arg[0] == '-' &&
+	    arg[1] != '-';
+
+	if (ch == ':' && is_short)
+		diag_warnx("option requires an argument -- '%c'", optopt);
+	else if (ch == ':')
+		diag_warnx("option '%s' requires an argument", arg);
+	else if (is_short)
+		diag_warnx("invalid option -- '%c'", optopt);
+	else
+		diag_warnx("unrecognized option '%s'", arg);
+	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+	exit(EXIT_USAGE);
 }
 
 void
