@@ -33,10 +33,13 @@ option_size(int opt, const char *arg, uint64_t min, uint64_t max)
 {
 	uint64_t v;
 
-	if (parse_size(arg, min, max, &v) != 0)
-		diag_die(EXIT_USAGE, "-%c %s: must be %" PRIu64 "..%" PRIu64,
-		    opt, arg, min, max);
-	return (uint32_t)v;
+	if (parse_size(arg, min, max, &v) == 0)
+		return (uint32_t)v;
+	if (errno == EINVAL)
+		diag_die(EXIT_USAGE, "-%c %s: not a size: " PARSE_SIZE_FORMS,
+		    opt, arg);
+	diag_die(EXIT_USAGE, "-%c %s: must be %" PRIu64 "..%" PRIu64
+	    " bytes", opt, arg, min, max);
 }
 
 int
@@ -94,10 +97,8 @@ main(int argc, char *argv[])
 				usage("--magic: must be seed or dynomite");
 			break;
 		case 's':
-			if (parse_size(optarg, 0, FRAME_TOTAL_MAX,
-			    &declared) != 0)
-				diag_die(EXIT_USAGE, "-s %s: must be 0..%u",
-				    optarg, FRAME_TOTAL_MAX);
+			declared = option_size('s', optarg, 0,
+			    FRAME_TOTAL_MAX);
 			have_declared = 1;
 			break;
 		case 'P':

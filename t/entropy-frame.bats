@@ -131,16 +131,29 @@ setup() { setup_tmp; }
 	assert_output --partial 'fffffffe00000000'
 }
 
+@test "sizes take k, m, g in either case, and the KiB forms" {
+	local b
+	# The headers of an empty stream: the same as with -b 65536.
+	for b in 64k 64K 64KiB 64kib 65536; do
+		run bash -c "entropy-frame -b $b </dev/null | xxd -p | head -c 32"
+		assert_success
+		assert_output '64640001000000010000040000010000'
+	done
+	run bash -c "head -c 3 /dev/zero | entropy-frame -s 1m >/dev/null"
+	assert_failure 3
+	assert_output 'entropy-frame: input ended early: 3 of 1048576 bytes'
+}
+
 @test "usage errors exit 2 and name the option" {
 	run entropy-frame -b 0
 	assert_failure 2
-	assert_output 'entropy-frame: -b 0: must be 1..5242879'
+	assert_output 'entropy-frame: -b 0: must be 1..5242879 bytes'
 	run entropy-frame -b 5242880
 	assert_failure 2
-	assert_output 'entropy-frame: -b 5242880: must be 1..5242879'
+	assert_output 'entropy-frame: -b 5242880: must be 1..5242879 bytes'
 	run entropy-frame -H 7
 	assert_failure 2
-	assert_output 'entropy-frame: -H 7: must be 8..1024'
+	assert_output 'entropy-frame: -H 7: must be 8..1024 bytes'
 	run entropy-frame -H 1025
 	assert_failure 2
 	run entropy-frame -b 100 -c 100
@@ -150,7 +163,13 @@ setup() { setup_tmp; }
 	assert_failure 2
 	run entropy-frame -b 12x
 	assert_failure 2
-	assert_output 'entropy-frame: -b 12x: must be 1..5242879'
+	assert_output 'entropy-frame: -b 12x: not a size: a byte count, or one with k, m or g (KiB, MiB, GiB: powers of 1024)'
+	run entropy-frame -b 16KB
+	assert_failure 2
+	assert_output 'entropy-frame: -b 16KB: not a size: a byte count, or one with k, m or g (KiB, MiB, GiB: powers of 1024)'
+	run entropy-frame -s 5g
+	assert_failure 2
+	assert_output 'entropy-frame: -s 5g: must be 0..4294967294 bytes'
 	run entropy-frame --magic other
 	assert_failure 2
 	assert_line --index 0 'entropy-frame: --magic: must be seed or dynomite'

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 
@@ -64,8 +65,9 @@ parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	errno = EINVAL;
 	if (s == NULL || parse_digits(s, &v, &rest) != 0)
 		return -1;
+	/* k, m, g too, as pv, dd and rsync take them; never KB (1000?). */
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(rest, units[i].suffix) == 0)
+		if (strcasecmp(rest, units[i].suffix) == 0)
 			break;
 	}
 	if (i == sizeof(units) / sizeof(units[0])) {
