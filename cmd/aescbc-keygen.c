@@ -18,7 +18,7 @@ static void __attribute__((noreturn))
 usage(const char *reason)
 {
 	diag_usage(reason,
-	    "usage: aescbc-keygen [--format raw|hex|pem] [--force] KEYFILE "
+	    "usage: aescbc-keygen [--format raw|hex|pem] [-f | --force] KEYFILE "
 	    "IVFILE\n");
 }
 

@@ -26,6 +26,16 @@ long_options() {
 	done
 }
 
+@test "every man page is dated, in the year of its last change" {
+	local p year
+	for p in $(programs); do
+		run sed -n 1p "$TOP/man/$p.1"
+		assert_output --regexp '^\.Dd (January|February|March|April|May|June|July|August|September|October|November|December) [1-9][0-9]?, 20[0-9][0-9]$'
+		year=$(git -C "$TOP" log -1 --format=%cd --date=format:%Y -- "man/$p.1" 2>/dev/null)
+		[ -z "$year" ] || [[ $output == *", $year" ]]
+	done
+}
+
 @test "every program's -h matches the man page's name and exits 0" {
 	for p in $(programs); do
 		run "$p" -h
