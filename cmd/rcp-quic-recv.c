@@ -30,7 +30,7 @@ usage(const char *reason)
 	    "usage: rcp-quic-recv [OPTIONS] --listen [ADDR:]PORT [-o FILE]\n"
 	    "       rcp-quic-recv [OPTIONS] --connect HOST:PORT "
 	    "--pin sha256:HEX [-o FILE]\n"
-	    "       rcp-quic-recv --gen-identity FILE\n"
+	    "       rcp-quic-recv --gen-identity FILE [--force]\n"
 	    QUIC_CLI_USAGE_OPTIONS);
 }
 

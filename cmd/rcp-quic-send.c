@@ -30,7 +30,7 @@ usage(const char *reason)
 	    "usage: rcp-quic-send [OPTIONS] --listen [ADDR:]PORT [FILE]\n"
 	    "       rcp-quic-send [OPTIONS] --connect HOST:PORT "
 	    "--pin sha256:HEX [FILE]\n"
-	    "       rcp-quic-send --gen-identity FILE\n"
+	    "       rcp-quic-send --gen-identity FILE [--force]\n"
 	    QUIC_CLI_USAGE_OPTIONS);
 }
 

@@ -87,9 +87,12 @@ int quic_identity_load_pem(struct quic_identity **out, const void *pem,
 int quic_identity_export_pem(const struct quic_identity *id, char **pem,
     size_t *len, struct rcp_error *e);
 void quic_pem_free(char *pem, size_t len);
-/* Writes the PEM to a new file, mode 0600; an existing file is refused. */
+/*
+ * Writes the PEM to a new file, mode 0600; an existing file is refused
+ * (status 2) unless force, which replaces it atomically.
+ */
 int quic_identity_write_file(const struct quic_identity *id,
-    const char *path, struct rcp_error *e);
+    const char *path, int force, struct rcp_error *e);
 /* "sha256:<64 lowercase hex>" of the certificate's DER; lives with id. */
 const char *quic_identity_pin(const struct quic_identity *id);
 void quic_identity_free(struct quic_identity *id);

@@ -14,7 +14,7 @@ enum {
 	QOPT_LISTEN = 256, QOPT_CONNECT, QOPT_PIN, QOPT_PEER_PIN,
 	QOPT_IDENTITY, QOPT_GEN_IDENTITY, QOPT_PORT_RANGE, QOPT_READY_FD,
 	QOPT_ADVERTISE, QOPT_ACCEPT_TIMEOUT, QOPT_CONNECT_TIMEOUT,
-	QOPT_IDLE_TIMEOUT, QOPT_CC, QOPT_STATS, QOPT_PROGRESS,
+	QOPT_IDLE_TIMEOUT, QOPT_CC, QOPT_STATS, QOPT_PROGRESS, QOPT_FORCE,
 };
 
 #define QUIC_CLI_LONGOPTS \
@@ -24,6 +24,7 @@ enum {
 	{ "peer-pin", required_argument, NULL, QOPT_PEER_PIN }, \
 	{ "identity", required_argument, NULL, QOPT_IDENTITY }, \
 	{ "gen-identity", required_argument, NULL, QOPT_GEN_IDENTITY }, \
+	{ "force", no_argument, NULL, QOPT_FORCE }, \
 	{ "port-range", required_argument, NULL, QOPT_PORT_RANGE }, \
 	{ "ready-fd", required_argument, NULL, QOPT_READY_FD }, \
 	{ "advertise", required_argument, NULL, QOPT_ADVERTISE }, \
@@ -53,6 +54,7 @@ struct quic_cli {
 	struct quic_port_range ranges[QUIC_PORT_RANGES_MAX];
 	struct quic_identity *identity;	/* loaded --identity, or NULL */
 	int stats, progress;
+	int force;		/* --gen-identity --force */
 };
 
 void quic_cli_init(struct quic_cli *c, enum quic_dir dir);

@@ -138,9 +138,6 @@ teardown() {
 	[ "$(stat -c %a "$T/id.pem")" = 600 ]
 	grep -q -- '-----BEGIN PRIVATE KEY-----' "$T/id.pem"
 	grep -q -- '-----BEGIN CERTIFICATE-----' "$T/id.pem"
-	run rcp-quic-recv --gen-identity "$T/id.pem"
-	assert_failure 1
-	assert_output --partial "$T/id.pem: File exists"
 	# A listener with that identity announces the same pin.
 	random_file "$T/in" 100000
 	bg s rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 --identity "$T/id.pem" "$T/in"
@@ -165,6 +162,24 @@ teardown() {
 	bg s rcp-quic-send --listen 127.0.0.1:0 --ready-fd 3 --identity /dev/fd/5 /dev/null 5<"$T/id.pem"
 	wait_ready s
 	assert_equal "$PIN" "$(cat "$T/id.pin")"
+}
+
+@test "--gen-identity onto an existing file: status 2 and a hint; --force replaces it" {
+	run rcp-quic-send --gen-identity "$T/id.pem"
+	assert_success
+	local pin=$output
+	run rcp-quic-recv --gen-identity "$T/id.pem"
+	assert_failure 2
+	assert_output "rcp-quic-recv: $T/id.pem: file exists (use --force to replace it)"
+	run rcp-quic-recv --gen-identity "$T/id.pem" --force
+	assert_success
+	[ "$output" != "$pin" ]
+	[ "$(stat -c %a "$T/id.pem")" = 600 ]
+	run ls -A "$T"
+	assert_output 'id.pem'
+	run rcp-quic-send --force --listen 0
+	assert_failure 2
+	assert_line --index 0 'rcp-quic-send: --force goes with --gen-identity only'
 }
 
 @test "a malformed --identity file is a usage error (2)" {

@@ -78,6 +78,9 @@ quic_cli_option(struct quic_cli *c, int ch, const char *arg,
 	case QOPT_GEN_IDENTITY:
 		c->gen_identity = arg;
 		return 1;
+	case QOPT_FORCE:
+		c->force = 1;
+		return 1;
 	case QOPT_PORT_RANGE:
 		c->port_range = arg;
 		if (quic_parse_port_ranges(arg, c->ranges, &c->o.nranges,
@@ -146,6 +149,9 @@ quic_cli_check(struct quic_cli *c, struct rcp_error *e)
 			    "key file and exits: it takes no other option");
 		return 0;
 	}
+	if (c->force)
+		return error_set(e, EXIT_USAGE, "--force goes with "
+		    "--gen-identity only");
 	if (c->listen == NULL && c->connect == NULL)
 		return error_set(e, EXIT_USAGE, "one of --listen or --connect "
 		    "is needed");
@@ -216,7 +222,7 @@ quic_cli_gen_identity(const struct quic_cli *c, char pin[QUIC_PIN_SIZE],
 
 	if (quic_identity_generate(&id, e) != 0)
 		return -1;
-	rc = quic_identity_write_file(id, c->gen_identity, e);
+	rc = quic_identity_write_file(id, c->gen_identity, c->force, e);
 	if (rc == 0)
 		snprintf(pin, QUIC_PIN_SIZE, "%s", quic_identity_pin(id));
 	quic_identity_free(id);

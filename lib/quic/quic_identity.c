@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,20 +272,44 @@ quic_pem_free(char *pem, size_t len)
 	free(pem);
 }
 
+/*
+ * Without force an existing file is refused (status 2, as aescbc-keygen
+ * does); with it the new file replaces the old one atomically: written
+ * beside it, mode 0600, then renamed over it (a symbolic link is
+ * replaced, not written through: a key is never written into a file
+ * another name points at).
+ */
 int
 quic_identity_write_file(const struct quic_identity *id, const char *path,
-    struct rcp_error *e)
+    int force, struct rcp_error *e)
 {
-	char *pem;
+	char *pem, *tmp = NULL, *dir;
 	size_t len;
 	int fd, rc = 0;
 
 	if (quic_identity_export_pem(id, &pem, &len, e) != 0)
 		return -1;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	if (!force) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	} else if ((dir = strdup(path)) == NULL ||
+	    asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dir),
+	    strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path) < 0) {
+		free(dir);
 		quic_pem_free(pem, len);
 		return error_set_errno(e, EXIT_FAIL, "%s", path);
+	} else {
+		free(dir);
+		fd = mkostemp(tmp, O_CLOEXEC);	/* mode 0600 */
+	}
+	if (fd < 0) {
+		quic_pem_free(pem, len);
+		if (errno == EEXIST && !force)
+			return error_set(e, EXIT_USAGE, "%s: file exists (use "
+			    "--force to replace it)", path);
+		rc = error_set_errno(e, EXIT_FAIL, "%s", tmp != NULL ?
+		    tmp : path);
+		free(tmp);
+		return rc;
 	}
 	if (io_write_full(fd, pem, len) != 0) {
 		rc = error_set_errno(e, EXIT_FAIL, "%s: write", path);
@@ -293,8 +318,11 @@ quic_identity_write_file(const struct quic_identity *id, const char *path,
 	}
 	if (close(fd) != 0 && rc == 0)
 		rc = error_set_errno(e, EXIT_FAIL, "%s: close", path);
+	if (rc == 0 && tmp != NULL && rename(tmp, path) != 0)
+		rc = error_set_errno(e, EXIT_FAIL, "%s: rename", path);
 	if (rc != 0)
-		unlink(path);
+		unlink(tmp != NULL ? tmp : path);
+	free(tmp);
 	quic_pem_free(pem, len);
 	return rc;
 }
