@@ -97,6 +97,14 @@ fingerprint() {
 	assert_failure
 }
 
+@test "a local stdout write error is 1 and says so; a closed pipe is 141" {
+	run_pipe "rcp-launch testhost 'head -c 1000000 /dev/zero' >/dev/full"
+	assert_failure 1
+	assert_output 'rcp-launch: write error: stdout: No space left on device'
+	run_pipe "set -o pipefail; rcp-launch testhost 'head -c 10000000 /dev/zero' | head -c 10 >/dev/null"
+	assert_failure 141
+}
+
 @test "remote exit status 3 and 42 are passed through" {
 	run rcp-launch testhost 'exit 3'
 	assert_failure 3
@@ -235,6 +243,20 @@ fingerprint() {
 	assert_output --partial "rcp-launch: testhost: host key verification failed: the ED25519 key fingerprint is $(fingerprint), which differs from the key recorded in $T/kh"
 	assert_file_not_exist "$T/marker"
 	cmp "$T/kh" "$T/kh.orig"
+}
+
+@test "a changed host key's message names the line, and the command that removes it" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/other"
+	{ echo '# a comment'; echo "otherhost $(cut -d' ' -f1,2 "$T/other.pub")"
+	  printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" \
+	    "$(cut -d' ' -f1,2 "$T/other.pub")"; } >"$T/kh"
+	run rcp-launch --known-hosts "$T/kh" testhost true
+	assert_failure 255
+	assert_line "rcp-launch: testhost: host key verification failed: the ED25519 key fingerprint is $(fingerprint), which differs from the key recorded in $T/kh:3; only if you know why it changed, remove it with: ssh-keygen -f '$T/kh' -R '[127.0.0.1]:$SSHD_PORT'"
+	# The command given does remove it, and only it.
+	ssh-keygen -f "$T/kh" -R "[127.0.0.1]:$SSHD_PORT" >/dev/null 2>&1
+	run grep -c . "$T/kh"
+	assert_output 2
 }
 
 # config FILE LINES...: a copy of the test config (Host testhost ...)

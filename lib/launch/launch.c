@@ -130,10 +130,11 @@ launch_plain(const struct launch_opts *o, const struct ssh_target *t,
 		say(o, LAUNCH_SAY_WARNING, "write error: stdout: %s",
 		    strerror(job.out_broken));
 	status = ssh_job_status(&job);
+	/* A local failure is not an SSH one: 1, as the QUIC modes say. */
 	if (job.out_broken == EPIPE)
 		status = 128 + SIGPIPE;
 	else if (job.out_broken != 0 || rc < 0)
-		status = SSH_EXIT_SSH;
+		status = EXIT_FAIL;
 	else if (status == SSH_EXIT_SSH && !job.lost && !*o->stop &&
 	    job.exit_signal[0] == '\0')
 		say(o, LAUNCH_SAY_WARNING, "%s: remote command ended without "

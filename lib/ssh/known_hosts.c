@@ -63,6 +63,44 @@ known_hosts_revoked(const char *file, ssh_key key)
 	return found;
 }
 
+int
+known_hosts_line_of(ssh_session s, const char *file, char *host,
+    size_t hsize)
+{
+	struct ssh_knownhosts_entry *entry = NULL;
+	char *line = NULL, *token = NULL, *sp;
+	size_t cap = 0;
+	int n = 0, found = 0;
+	FILE *f;
+
+	host[0] = '\0';
+	if (ssh_session_export_known_hosts_entry(s, &token) != SSH_OK)
+		return 0;
+	if ((sp = strchr(token, ' ')) != NULL)
+		*sp = '\0';
+	snprintf(host, hsize, "%s", token);
+	if ((f = fopen(file, "re")) == NULL) {
+		ssh_string_free_char(token);
+		return 0;
+	}
+	while (!found && getline(&line, &cap, f) > 0) {
+		n++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] == '@' ||
+		    line[strspn(line, " \t")] == '#')
+			continue;
+		if (ssh_known_hosts_parse_line(token, line, &entry) == SSH_OK &&
+		    entry != NULL)
+			found = n;
+		ssh_knownhosts_entry_free(entry);
+		entry = NULL;
+	}
+	free(line);
+	fclose(f);
+	ssh_string_free_char(token);
+	return found;
+}
+
 /* base64 of n bytes into out (at least 4 * ceil(n / 3) + 1 bytes). */
 static void
 b64(char *out, const unsigned char *in, size_t n)

@@ -18,6 +18,15 @@
 int known_hosts_revoked(const char *file, ssh_key key);
 
 /*
+ * The number of the first line of file that records a key for the
+ * session's host (as known_hosts names it: "[host]:port" off port 22,
+ * copied into host), 0 when none does.  For the hint that names the
+ * line to remove, as ssh(1) does.
+ */
+int known_hosts_line_of(ssh_session s, const char *file, char *host,
+    size_t hsize);
+
+/*
  * Appends the session's host key to file as ssh(1) does with
  * HashKnownHosts yes: the host field is "|1|" base64(salt) "|"
  * base64(HMAC-SHA1(salt, host)).  Creates file (0600) and its

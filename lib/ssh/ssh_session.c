@@ -178,7 +178,8 @@ verify_host(struct ssh_conn *c, const struct ssh_target *t,
 {
 	enum ssh_known_hosts_e st;
 	int accept_new = config_accepts_new(c, t) || t->accept_new;
-	int strict = 1;
+	int strict = 1, line;
+	char name[300];
 
 	if (describe_server_key(c, e) != 0 || check_revoked(c, e) != 0)
 		return -1;
@@ -192,10 +193,19 @@ verify_host(struct ssh_conn *c, const struct ssh_target *t,
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
 		c->hostkey_changed = 1;
+		line = known_hosts_line_of(c->s, c->known_hosts, name,
+		    sizeof(name));
+		if (line == 0)
+			return error_set(e, SSH_EXIT_SSH, "%s: host key "
+			    "verification failed: the %s, which differs from "
+			    "the key recorded in %s; remove the old entry "
+			    "(ssh-keygen -R) only if you know why it changed",
+			    c->host, c->key_desc, c->known_hosts);
 		return error_set(e, SSH_EXIT_SSH, "%s: host key verification "
 		    "failed: the %s, which differs from the key recorded in "
-		    "%s; remove the old entry (ssh-keygen -R) only if you know "
-		    "why it changed", c->host, c->key_desc, c->known_hosts);
+		    "%s:%d; only if you know why it changed, remove it with: "
+		    "ssh-keygen -f '%s' -R '%s'", c->host, c->key_desc,
+		    c->known_hosts, line, c->known_hosts, name);
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 		if (!accept_new)
