@@ -152,12 +152,10 @@ main(int argc, char *argv[])
 	progress_init(&prog, want_progress, 1, len);
 	if (io_write_full(STDOUT_FILENO, hdr, frame_encode_headers(&h,
 	    hdr)) != 0)
-		diag_die(EXIT_FAIL, "write error: %s", strerror(errno));
-	if (frame_write_chunks(in_fd, STDOUT_FILENO, h.buffer_size,
-	    h.total_len, &prog, &e) != 0) {
+		diag_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
+	if (frame_write_chunks(in_fd, input, STDOUT_FILENO, "stdout",
+	    h.buffer_size, h.total_len, &prog, &e) != 0) {
 		progress_finish(&prog);
-		if (input != NULL)
-			diag_die(e.status, "%s: %s", input, e.msg);
 		diag_die_error(&e);
 	}
 	progress_finish(&prog);

@@ -126,7 +126,8 @@ main(int argc, char *argv[])
 	} else {
 		io_grow_pipe(STDOUT_FILENO, FRAME_READ_BUF);
 	}
-	rc = frame_relay_plain(&reader, out_fd, &prog, &e);
+	rc = frame_relay_plain(&reader, out_fd, output != NULL ? output :
+	    "stdout", &prog, &e);
 	progress_finish(&prog);
 	if (rc != 0) {
 		if (output != NULL)

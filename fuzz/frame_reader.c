@@ -39,7 +39,7 @@ run_reader(const uint8_t *data, size_t size, int inspect, int sink)
 		if (inspect || h.encrypted)
 			(void)frame_inspect(&r, NULL, &e);
 		else
-			(void)frame_relay_plain(&r, sink, NULL, &e);
+			(void)frame_relay_plain(&r, sink, "sink", NULL, &e);
 		/* Whatever happened, the reader never carries more than L. */
 		if (r.carried > h.total_len)
 			abort();

@@ -178,10 +178,13 @@ struct progress;
  * them to out_fd as chunks of buffer_size (the last one shorter), each
  * with its length prefix; the headers must already be written.  Verifies
  * that the input ends right after total_len bytes.  Returns 0, or -1 (e:
- * status 3 when the input is shorter or longer than total_len, 1 for I/O).
+ * status 3 when the input is shorter or longer than total_len, 1 for I/O;
+ * the message begins with in_name for the input's faults, unless it is
+ * NULL, and with out_name for the output's).
  */
-int frame_write_chunks(int in_fd, int out_fd, uint32_t buffer_size,
-    uint32_t total_len, struct progress *p, struct rcp_error *e);
+int frame_write_chunks(int in_fd, const char *in_name, int out_fd,
+    const char *out_name, uint32_t buffer_size, uint32_t total_len,
+    struct progress *p, struct rcp_error *e);
 
 /*
  * Copies in_fd to an unlinked temporary file (in $TMPDIR, else /tmp) so
@@ -194,11 +197,12 @@ int frame_spool(int in_fd, int *spool_fd, uint64_t *len,
 
 /*
  * The plaintext relay: after frame_read_header on a flag-0 stream, writes
- * every payload byte to out_fd (many chunks per writev) and validates the
- * stream to its end.  Returns 0, or -1 (e).
+ * every payload byte to out_fd (many chunks per writev; out_name in a
+ * write error's message) and validates the stream to its end.  Returns
+ * 0, or -1 (e).
  */
-int frame_relay_plain(struct frame_reader *r, int out_fd, struct progress *p,
-    struct rcp_error *e);
+int frame_relay_plain(struct frame_reader *r, int out_fd,
+    const char *out_name, struct progress *p, struct rcp_error *e);
 
 /*
  * Validates the rest of the stream without writing payload (--inspect).

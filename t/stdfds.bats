@@ -22,7 +22,7 @@ teardown() {
 @test "filters with stdout closed: status 1, EBADF, nothing published" {
 	run bash -c 'entropy-frame "$1" >&-' _ "$T/in"
 	assert_failure 1
-	assert_output 'entropy-frame: write error: Bad file descriptor'
+	assert_output 'entropy-frame: stdout: write error: Bad file descriptor'
 	run bash -c 'entropy-unframe "$1" >&-' _ "$T/in.entropy"
 	assert_failure 1
 	assert_output --partial 'write error: Bad file descriptor'

@@ -407,13 +407,14 @@ struct frame_batch {
 };
 
 static int
-frame_batch_flush(struct frame_batch *b, int out_fd, struct progress *p,
-    struct rcp_error *e)
+frame_batch_flush(struct frame_batch *b, int out_fd, const char *out_name,
+    struct progress *p, struct rcp_error *e)
 {
 	if (b->n == 0)
 		return 0;
 	if (io_writev_full(out_fd, b->iov, b->n) != 0)
-		return error_set_errno(e, EXIT_FAIL, "write error");
+		return error_set_errno(e, EXIT_FAIL, "%s: write error",
+		    out_name);
 	if (p != NULL)
 		progress_add(p, b->bytes);
 	b->n = 0;
@@ -422,8 +423,8 @@ frame_batch_flush(struct frame_batch *b, int out_fd, struct progress *p,
 }
 
 int
-frame_relay_plain(struct frame_reader *r, int out_fd, struct progress *p,
-    struct rcp_error *e)
+frame_relay_plain(struct frame_reader *r, int out_fd, const char *out_name,
+    struct progress *p, struct rcp_error *e)
 {
 	struct frame_batch *b;
 	uint32_t len;
@@ -434,7 +435,7 @@ frame_relay_plain(struct frame_reader *r, int out_fd, struct progress *p,
 	for (;;) {
 		/* frame_next_chunk may refill: spans must be written first. */
 		if (frame_buffered(r) < 4 &&
-		    frame_batch_flush(b, out_fd, p, e) != 0)
+		    frame_batch_flush(b, out_fd, out_name, p, e) != 0)
 			goto out;
 		if ((more = frame_next_chunk(r, &len, e)) < 0)
 			goto out;
@@ -447,7 +448,7 @@ frame_relay_plain(struct frame_reader *r, int out_fd, struct progress *p,
 			if (n == 0) {
 				int got;
 
-				if (frame_batch_flush(b, out_fd, p, e) != 0)
+				if (frame_batch_flush(b, out_fd, out_name, p, e) != 0)
 					goto out;
 				if ((got = frame_fill(r, e)) < 0)
 					goto out;
@@ -463,11 +464,11 @@ frame_relay_plain(struct frame_reader *r, int out_fd, struct progress *p,
 			b->bytes += n;
 			frame_consume(r, n);
 			if (b->n == FRAME_RELAY_IOV &&
-			    frame_batch_flush(b, out_fd, p, e) != 0)
+			    frame_batch_flush(b, out_fd, out_name, p, e) != 0)
 				goto out;
 		}
 	}
-	rc = frame_batch_flush(b, out_fd, p, e);
+	rc = frame_batch_flush(b, out_fd, out_name, p, e);
 out:
 	free(b);
 	return rc;

@@ -18,9 +18,13 @@
 #include "progress.h"
 
 int
-frame_write_chunks(int in_fd, int out_fd, uint32_t buffer_size,
-    uint32_t total_len, struct progress *p, struct rcp_error *e)
+frame_write_chunks(int in_fd, const char *in_name, int out_fd,
+    const char *out_name, uint32_t buffer_size, uint32_t total_len,
+    struct progress *p, struct rcp_error *e)
 {
+	/* Each message names the side it is about; stdin goes unnamed. */
+	const char *in = in_name != NULL ? in_name : "";
+	const char *sep = in_name != NULL ? ": " : "";
 	/* Read whole multiples of M so that only the last chunk is short. */
 	size_t batch = FRAME_READ_BUF / buffer_size;
 	size_t bufsize, i, nchunks;
@@ -45,15 +49,16 @@ frame_write_chunks(int in_fd, int out_fd, uint32_t buffer_size,
 		ssize_t got = io_read_full(in_fd, buf, want, &partial);
 
 		if (got < 0) {
-			error_set_errno(e, EXIT_FAIL, "read error after %"
-			    PRIu64 " bytes", (uint64_t)total_len - left +
-			    partial);
+			error_set_errno(e, EXIT_FAIL, "%s%sread error after %"
+			    PRIu64 " bytes", in, sep, (uint64_t)total_len -
+			    left + partial);
 			goto out;
 		}
 		if ((size_t)got < want) {
-			error_set(e, EXIT_DATA, "input ended early: %" PRIu64
-			    " of %" PRIu32 " bytes", (uint64_t)total_len - left +
-			    (uint64_t)got, total_len);
+			error_set(e, EXIT_DATA, "%s%sinput ended early: %"
+			    PRIu64 " of %" PRIu32 " bytes", in, sep,
+			    (uint64_t)total_len - left + (uint64_t)got,
+			    total_len);
 			goto out;
 		}
 		nchunks = 0;
@@ -68,7 +73,8 @@ frame_write_chunks(int in_fd, int out_fd, uint32_t buffer_size,
 			nchunks++;
 		}
 		if (io_writev_full(out_fd, iov, (int)(2 * nchunks)) != 0) {
-			error_set_errno(e, EXIT_FAIL, "write error");
+			error_set_errno(e, EXIT_FAIL, "%s: write error",
+			    out_name);
 			goto out;
 		}
 		left -= want;
@@ -81,12 +87,12 @@ frame_write_chunks(int in_fd, int out_fd, uint32_t buffer_size,
 		rc = 0;
 		break;
 	case -1:
-		error_set_errno(e, EXIT_FAIL, "read error after %" PRIu32
-		    " bytes", total_len);
+		error_set_errno(e, EXIT_FAIL, "%s%sread error after %" PRIu32
+		    " bytes", in, sep, total_len);
 		break;
 	default:
-		error_set(e, EXIT_DATA, "input continues past %" PRIu32
-		    " bytes", total_len);
+		error_set(e, EXIT_DATA, "%s%sinput continues past %" PRIu32
+		    " bytes", in, sep, total_len);
 		break;
 	}
 out:
