@@ -319,6 +319,12 @@ fake_bin() {
 	run rcp-launch --push --output "$T/x" testhost true
 	assert_failure 2
 	assert_line --index 0 'rcp-launch: --output is for --pull'
+	# A host that cannot be reached: 255, and nothing left behind.
+	run rcp-launch --pull --output "$T/x" -F /dev/null nosuchhost.invalid true
+	assert_failure 255
+	[ ! -e "$T/x" ]
+	run find "$T" -name '.x.*'
+	assert_output ''
 }
 
 # --- control lines the remote command cannot forge ----------------------------

@@ -115,9 +115,10 @@ follow_links(const char *path)
 		free(p);
 		p = q;
 	}
-	free(p);
-	if (p != NULL)
+	if (p != NULL) {
+		free(p);
 		errno = ELOOP;
+	}
 	return NULL;
 }
 

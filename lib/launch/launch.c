@@ -466,6 +466,9 @@ free_launch(struct launch *l)
 
 	for (i = 0; i < l->n; i++)
 		free_side(&l->side[i]);
+	/* An --output not published is removed (a second abort is safe). */
+	if (l->out_open && !l->xfer.abandoned)
+		atomic_out_abort(&l->out);
 	*l->o->cancel_fd = -1;
 	ssh_xfer_free(&l->xfer);
 	quic_identity_free(l->id);
