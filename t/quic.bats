@@ -417,11 +417,26 @@ interrupt() {
 	cmp "$T/in" "$T/out"
 }
 
-@test "a wildcard listener without --advertise prints the bound address" {
-	bg r rcp-quic-recv --listen 0 --ready-fd 3 --accept-timeout 1
-	wait_ready r
-	[[ $ADDR == \[::\]:* || $ADDR == 0.0.0.0:* ]]
-	wait_exit r
+@test "a wildcard listener without --advertise prints an address a peer can dial" {
+	local l
+	for l in 0 0.0.0.0:0; do
+		echo hello >"$T/in"
+		bg r rcp-quic-recv --listen "$l" --ready-fd 3 --accept-timeout 5 -o "$T/out"
+		wait_ready r
+		[[ $ADDR != \[::\]:* && $ADDR != 0.0.0.0:* ]]
+		# The host's own address (or, with no route out, its name).
+		if [[ $ADDR =~ ^[0-9.]+:[0-9]+$ || $ADDR == \[*\]:* ]]; then
+			run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+			assert_success
+			wait_exit r
+			[ "$r_rc" -eq 0 ]
+			cmp "$T/in" "$T/out"
+		else
+			[ "${ADDR%:*}" = "$(hostname)" ]
+			wait_exit r
+		fi
+		rm -f "$T/out"
+	done
 }
 
 @test "--accept-timeout 1 with no peer: status 1" {

@@ -122,29 +122,79 @@ ep_server_reset(struct ep *ep)
 	ep_attempt_forget(ep);
 }
 
+/*
+ * For a wildcard listener's ready line, an address a peer can dial: the
+ * source address of this host's route towards the rest of the network,
+ * learnt by connecting a UDP socket (which sends nothing) to a
+ * documentation address, IPv4 first where the socket takes IPv4 (an
+ * IPv6 wildcard does, dual-stack); else the host's name.
+ */
+static void
+dialable_host(int family, char *buf, size_t size)
+{
+	static const struct {
+		int family;
+		const char *addr;
+	} probes[] = { { AF_INET, "192.0.2.1" }, { AF_INET6, "2001:db8::1" } };
+	sockaddr_u a;
+	socklen_t len;
+	size_t i;
+	int fd, ok;
+
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		if (family == AF_INET && probes[i].family != AF_INET)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.sa.sa_family = (sa_family_t)probes[i].family;
+		if (probes[i].family == AF_INET) {
+			a.in.sin_port = htons(9);
+			inet_pton(AF_INET, probes[i].addr, &a.in.sin_addr);
+			len = sizeof(a.in);
+		} else {
+			a.in6.sin6_port = htons(9);
+			inet_pton(AF_INET6, probes[i].addr, &a.in6.sin6_addr);
+			len = sizeof(a.in6);
+		}
+		if ((fd = socket(probes[i].family, SOCK_DGRAM | SOCK_CLOEXEC,
+		    0)) < 0)
+			continue;
+		ok = connect(fd, &a.sa, len) == 0 &&
+		    getsockname(fd, &a.sa, &len) == 0;
+		close(fd);
+		if (ok && inet_ntop(probes[i].family, probes[i].family ==
+		    AF_INET ? (void *)&a.in.sin_addr : (void *)&a.in6.sin6_addr,
+		    buf, (socklen_t)size) != NULL)
+			return;
+	}
+	if (gethostname(buf, size) != 0 || buf[0] == '\0')
+		snprintf(buf, size, "localhost");
+	buf[size - 1] = '\0';
+}
+
 static int
 ready_line(struct ep *ep)
 {
 	const struct quic_opts *o = ep->o;
-	char host[INET6_ADDRSTRLEN], line[QUIC_READY_MAX + 2];
+	char host[QUIC_HOST_MAX], line[QUIC_READY_MAX + 2];
 	const char *h = host;
 	uint16_t port;
 	size_t len;
+	int wildcard;
 
 	if (ep->local.sa.sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &ep->local.in6.sin6_addr, host,
 		    sizeof(host));
 		port = ntohs(ep->local.in6.sin6_port);
-		if (IN6_IS_ADDR_UNSPECIFIED(&ep->local.in6.sin6_addr) &&
-		    o->advertise != NULL)
-			h = o->advertise;
+		wildcard = IN6_IS_ADDR_UNSPECIFIED(&ep->local.in6.sin6_addr);
 	} else {
 		inet_ntop(AF_INET, &ep->local.in.sin_addr, host, sizeof(host));
 		port = ntohs(ep->local.in.sin_port);
-		if (ep->local.in.sin_addr.s_addr == htonl(INADDR_ANY) &&
-		    o->advertise != NULL)
-			h = o->advertise;
+		wildcard = ep->local.in.sin_addr.s_addr == htonl(INADDR_ANY);
 	}
+	if (wildcard && o->advertise != NULL)
+		h = o->advertise;
+	else if (wildcard)
+		dialable_host(ep->local.sa.sa_family, host, sizeof(host));
 	if (quic_ready_format(line, sizeof(line) - 1, h, port,
 	    quic_identity_pin(ep->auth.id)) != 0) {
 		ep_fail(ep, EXIT_USAGE, "--advertise %s: too long", h);
