@@ -17,6 +17,7 @@
 #include "quic.h"
 #include "quic_cli.h"
 #include "rcp.h"
+#include "sig.h"
 
 /* quic_opts.log: the library's non-fatal events, as warnings. */
 static void
@@ -91,23 +92,14 @@ quic_main_on_signal(int sig)
 static void
 quic_main_catch_signals(struct quic_cli *c, const char *reason)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa, old;
 	int p[2];
-	size_t i;
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
 		diag_die(EXIT_FAIL, "pipe: %s", strerror(errno));
 	quic_main_wake = p[1];
 	c->o.cancel_fd = p[0];
 	c->o.cancel_reason = reason;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = quic_main_on_signal;	/* no SA_RESTART */
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+	sig_catch_stops(quic_main_on_signal);
 }
 
 /* After the transfer: die of the signal that ended it, if one did. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "atomic_out.h"
+#include "sig.h"
 
 static char *volatile pending_tmp;
 
@@ -33,26 +34,6 @@ atomic_out_on_signal(int sig)
 	/* Die of the same signal, so the parent sees what happened. */
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static void
-atomic_out_install_handlers(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = atomic_out_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		struct sigaction old;
-		/* Respect a signal the caller chose to ignore (nohup). */
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(sigs[i], &sa, NULL);
-	}
 }
 
 /*
@@ -184,7 +165,7 @@ atomic_out_open_flags(struct atomic_out *ao, const char *path, int flags,
 	if ((copy = strdup(path)) == NULL)
 		goto nomem;
 	if (!(flags & ATOMIC_OUT_OWN_SIGNALS))
-		atomic_out_install_handlers();
+		sig_catch_stops(atomic_out_on_signal);
 	ao->fd = open(dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	free(copy);
 	if (ao->fd >= 0)
