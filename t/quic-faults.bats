@@ -274,6 +274,28 @@ strangers_then_pinned() {
 	strangers_then_pinned 10
 }
 
+# pinned_receiver BYTES OPTION...: $T/in of BYTES random bytes, and a
+# receiver into $T/out that accepts only $T/good.pem's owner (made
+# here), with these options; sets ADDR and PIN.
+pinned_receiver() {
+	local bytes=$1
+	shift
+	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
+	random_file "$T/in" "$bytes"
+	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" "$@" -o "$T/out"
+	wait_ready r
+}
+
+# pinned_sender_served SECS: the pinned peer sends $T/in within its own
+# --connect-timeout SECS, and the receiver delivers it whole.
+pinned_sender_served() {
+	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout "$1" "$T/in" 3>&-
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}
+
 # stalled_strangers N: N strangers from 127.0.0.1, each stopped once its
 # handshake is under way (its Initial in, the listener's Retry out, its
 # answers dropped), so that each holds a handshake of the listener's.
@@ -294,20 +316,13 @@ stalled_strangers() {
 }
 
 @test "stalled strangers at the listener's limit for one address give way to the pinned peer" {
-	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
-	random_file "$T/in" 100000
-	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
-	wait_ready r
+	pinned_receiver 100000 --connect-timeout 30
 	# Four: all the handshakes one address may hold at once.
 	stalled_strangers 4
 	sleep 2
 	# The pinned peer, from the same address, is served inside its own
 	# 10 s --connect-timeout: the stalest stranger gives way.
-	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 10 "$T/in" 3>&-
-	assert_success
-	wait_exit r
-	[ "$r_rc" -eq 0 ]
-	cmp "$T/in" "$T/out"
+	pinned_sender_served 10
 	run grep -Ec "handshake with 127.0.0.1:[0-9]+ failed, still listening: no progress for [0-9.]+ s, [0-9.]+ s into the handshake, and 127.0.0.1:[0-9]+ is waiting" "$T/r.err"
 	assert_output 1
 	# Woken up, each stranger fails at once: told so by the close the
@@ -323,17 +338,10 @@ stalled_strangers() {
 }
 
 @test "a stalled stranger does not delay the pinned peer: handshakes run side by side" {
-	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
-	random_file "$T/in" 100000
-	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
-	wait_ready r
+	pinned_receiver 100000 --connect-timeout 30
 	stalled_strangers 1
 	# Inside 2 s, less than a stalled handshake's 3 s before it yields.
-	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 2 "$T/in" 3>&-
-	assert_success
-	wait_exit r
-	[ "$r_rc" -eq 0 ]
-	cmp "$T/in" "$T/out"
+	pinned_sender_served 2
 	run grep -c 'no progress for' "$T/r.err"
 	assert_output 0
 	kill -CONT "$x1_pid"
@@ -343,8 +351,6 @@ stalled_strangers() {
 }
 
 @test "a stranger replaying an Initial every second costs no handshake; the pinned peer is served" {
-	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
-	random_file "$T/in" 100000
 	# A connector's first datagram, its Initial, caught at a sink.
 	bg sink ns perl -MIO::Socket::INET -e '
 		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
@@ -356,12 +362,11 @@ stalled_strangers() {
 	    "$T/initial"
 	read -r SINK _ < <(read_ready "$T/sink.ready")
 	run ns rcp-quic-send --connect "$SINK" \
-	    --pin "sha256:$(printf %064d 0)" --connect-timeout 1 "$T/in" 3>&-
+	    --pin "sha256:$(printf %064d 0)" --connect-timeout 1 /dev/null 3>&-
 	assert_failure 1
 	wait_exit sink 5
 	[ "$(stat -c %s "$T/initial")" -ge 1200 ]
-	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --connect-timeout 30 -o "$T/out"
-	wait_ready r
+	pinned_receiver 100000 --connect-timeout 30
 	bg replay ns perl -MIO::Socket::INET -e '
 		open(my $f, "<", $ARGV[0]) or die; binmode $f; local $/; my $d = <$f>;
 		my $s = IO::Socket::INET->new(PeerAddr => $ARGV[1], Proto => "udp")
@@ -369,11 +374,7 @@ stalled_strangers() {
 		while (1) { $s->send($d); sleep 1 }' "$T/initial" "$ADDR"
 	sleep 2.5
 	# Served within its own 5 s --connect-timeout.
-	run ns rcp-quic-send --connect "$ADDR" --pin "$PIN" --identity "$T/good.pem" --connect-timeout 5 "$T/in" 3>&-
-	assert_success
-	wait_exit r
-	[ "$r_rc" -eq 0 ]
-	cmp "$T/in" "$T/out"
+	pinned_sender_served 5
 	# Each replay was answered with a Retry; none started a handshake.
 	run grep -c 'handshake with' "$T/r.err"
 	assert_output 0
@@ -381,10 +382,7 @@ stalled_strangers() {
 
 @test "slow: 100 strangers at once while the pinned peer connects: it is served, they are refused" {
 	slow_test
-	rcp-quic-send --gen-identity "$T/good.pem" >"$T/good.pin"
-	random_file "$T/in" 1000000
-	bg r ip netns exec "$NETNS" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --peer-pin "$(cat "$T/good.pin")" --accept-timeout 600 -o "$T/out"
-	wait_ready r
+	pinned_receiver 1000000 --accept-timeout 600
 	local k pids=() rc t0
 	for ((k = 0; k < 100; k++)); do
 		ns rcp-quic-send --connect "$ADDR" --pin "$PIN" \

@@ -301,17 +301,30 @@ interrupt() {
 	kill -"$2" "${!pid_var}"
 }
 
-@test "SIGINT or SIGTERM on the sender: the receiver fails at once, naming it" {
-	local sig
+# interrupted WHO: for SIGINT then SIGTERM, interrupt WHO (s or r) and
+# check that it dies of the signal and that its peer fails at once (not
+# at its 30 s idle timeout), naming it, with no -o file left.
+interrupted() {
+	local sig who other msg
+	if [ "$1" = s ]; then
+		who=s other=r msg='rcp-quic-recv: peer failed: sender interrupted'
+	else
+		who=r other=s msg='rcp-quic-send: peer failed: receiver interrupted'
+	fi
 	for sig in INT TERM; do
-		interrupt s "$sig"
-		wait_exit s 2
-		[ "$s_rc" -eq $((128 + $(kill -l "$sig"))) ]
-		# At once, not at its 30 s idle timeout.
-		wait_exit r 2
-		[ "$r_rc" -eq 1 ]
-		run tail -1 "$T/r.err"
-		assert_output 'rcp-quic-recv: peer failed: sender interrupted'
+		interrupt "$who" "$sig"
+		wait_exit "$who" 2
+		local rc_var="${who}_rc" orc_var="${other}_rc"
+		[ "${!rc_var}" -eq $((128 + $(kill -l "$sig"))) ]
+		wait_exit "$other" 2
+		[ "${!orc_var}" -eq 1 ]
+		# The receiver may have said more before; the sender not.
+		if [ "$other" = r ]; then
+			run tail -1 "$T/r.err"
+		else
+			run cat "$T/s.err"
+		fi
+		assert_output "$msg"
 		[ ! -e "$T/out" ]
 		run find "$T" -name '.out.*'
 		assert_output ""
@@ -319,21 +332,12 @@ interrupt() {
 	done
 }
 
+@test "SIGINT or SIGTERM on the sender: the receiver fails at once, naming it" {
+	interrupted s
+}
+
 @test "SIGINT or SIGTERM on the receiver: the sender fails at once, naming it; no -o file" {
-	local sig
-	for sig in INT TERM; do
-		interrupt r "$sig"
-		wait_exit r 2
-		[ "$r_rc" -eq $((128 + $(kill -l "$sig"))) ]
-		wait_exit s 2
-		[ "$s_rc" -eq 1 ]
-		run cat "$T/s.err"
-		assert_output 'rcp-quic-send: peer failed: receiver interrupted'
-		[ ! -e "$T/out" ]
-		run find "$T" -name '.out.*'
-		assert_output ""
-		rm -f "$T/fifo"
-	done
+	interrupted r
 }
 
 @test "a producer silent longer than --idle-timeout still delivers (keep-alives)" {
