@@ -44,6 +44,7 @@ MODULES := core frame cbc quic ssh launch
 CFLAGS_cbc = $(CRYPTO_CFLAGS)
 CFLAGS_quic = $(QUIC_CFLAGS)
 CFLAGS_ssh = $(SSH_CFLAGS) $(CRYPTO_CFLAGS)
+LIBS_core = -lpthread
 LIBS_cbc = $(CRYPTO_LIBS) -lpthread
 LIBS_quic = $(QUIC_LIBS)
 LIBS_ssh = $(SSH_LIBS) $(CRYPTO_LIBS)

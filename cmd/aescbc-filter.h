@@ -71,7 +71,7 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 		{ "iv", required_argument, NULL, 'i' },
 		{ "frames", no_argument, NULL, 'F' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "progress", no_argument, NULL, 'P' },
+		CLI_LONGOPT_PROGRESS('P'),
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -81,12 +81,12 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 	struct rcp_error e;
 	uint64_t v, size = 0;
 	unsigned threads = 0;
-	int ch, frames = 0, want_progress = 0, in_fd = STDIN_FILENO, rc;
+	const char *progress_label = NULL;
+	int ch, frames = 0, in_fd = STDIN_FILENO, rc;
 
 	if (io_guard_stdfds() != 0 || secrets_guard() != 0)
 		return EXIT_FAIL;
 	diag_init(argv[0]);
-	progress_init(&prog, 0, 0, 0);
 	while ((ch = getopt_long(argc, argv, ":k:i:j:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -106,7 +106,7 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 			threads = (unsigned)v;
 			break;
 		case 'P':
-			want_progress = 1;
+			progress_label = cli_progress_label(optarg);
 			break;
 		case 'h':
 			usage(NULL);
@@ -143,12 +143,13 @@ aescbc_filter_main(int argc, char *argv[], int decrypt)
 	io_grow_pipe(STDOUT_FILENO, CBC_STREAM_BUF);
 
 	if (frames) {
+		progress_init(&prog, progress_label, 0, 0);
 		rc = cbc_frames(in_fd, STDOUT_FILENO, decrypt, key, iv, threads,
-		    &prog, want_progress, &e);
+		    &prog, &e);
 	} else {
 		int known = io_regular_size(in_fd, &size);
 
-		progress_init(&prog, want_progress, known, size);
+		progress_init(&prog, progress_label, known, size);
 		rc = cbc_stream(in_fd, STDOUT_FILENO, decrypt, key, iv, &prog,
 		    &e);
 	}

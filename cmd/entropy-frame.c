@@ -51,7 +51,7 @@ main(int argc, char *argv[])
 		{ "cipher-size", required_argument, NULL, 'c' },
 		{ "magic", required_argument, NULL, 'm' },
 		{ "size", required_argument, NULL, 's' },
-		{ "progress", no_argument, NULL, 'P' },
+		CLI_LONGOPT_PROGRESS('P'),
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -66,7 +66,8 @@ main(int argc, char *argv[])
 	struct progress prog;
 	const char *input = NULL;
 	uint64_t declared = 0, len = 0;
-	int have_declared = 0, have_cipher = 0, want_progress = 0;
+	const char *progress_label = NULL;
+	int have_declared = 0, have_cipher = 0;
 	int ch, in_fd = STDIN_FILENO;
 
 	if (io_guard_stdfds() != 0)
@@ -102,7 +103,7 @@ main(int argc, char *argv[])
 			have_declared = 1;
 			break;
 		case 'P':
-			want_progress = 1;
+			progress_label = cli_progress_label(optarg);
 			break;
 		case 'h':
 			usage(NULL);
@@ -132,14 +133,18 @@ main(int argc, char *argv[])
 		diag_die(EXIT_FAIL, "%s: %s", input, strerror(errno));
 
 	/* total_len goes out first, so it must be known now. */
+	progress_init(&prog, progress_label, 0, 0);
 	if (have_declared) {
 		len = declared;
 	} else if (!io_regular_size(in_fd, &len)) {
 		int spool_fd;
-		if (frame_spool(in_fd, &spool_fd, &len, &e) != 0)
+
+		progress_phase(&prog, "spooling", 0, 0);
+		if (frame_spool(in_fd, &spool_fd, &len, &prog, &e) != 0)
 			diag_die_error(&e);
 		in_fd = spool_fd;
 	}
+	progress_phase(&prog, NULL, 1, len);
 	if (len > FRAME_TOTAL_MAX)
 		diag_die(EXIT_DATA, "%s: %" PRIu64 " bytes: over the format's "
 		    "limit of %u bytes", input ? input : "stdin", len,
@@ -149,15 +154,12 @@ main(int argc, char *argv[])
 
 	io_grow_pipe(STDOUT_FILENO, FRAME_READ_BUF);
 	io_grow_pipe(in_fd, FRAME_READ_BUF);
-	progress_init(&prog, want_progress, 1, len);
 	if (io_write_full(STDOUT_FILENO, hdr, frame_encode_headers(&h,
 	    hdr)) != 0)
 		diag_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
 	if (frame_write_chunks(in_fd, input, STDOUT_FILENO, "stdout",
-	    h.buffer_size, h.total_len, &prog, &e) != 0) {
-		progress_finish(&prog);
+	    h.buffer_size, h.total_len, &prog, &e) != 0)
 		diag_die_error(&e);
-	}
 	progress_finish(&prog);
 	if (io_close_stdout() != 0)
 		diag_die(EXIT_FAIL, "stdout: %s", strerror(errno));

@@ -50,7 +50,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "inspect", no_argument, NULL, 'I' },
-		{ "progress", no_argument, NULL, 'P' },
+		CLI_LONGOPT_PROGRESS('P'),
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -61,7 +61,8 @@ main(int argc, char *argv[])
 	struct rcp_error e;
 	const char *input = NULL, *output = NULL;
 	int ch, in_fd = STDIN_FILENO, out_fd = STDOUT_FILENO;
-	int inspect = 0, want_progress = 0, rc;
+	const char *progress_label = NULL;
+	int inspect = 0, rc;
 
 	if (io_guard_stdfds() != 0)
 		return EXIT_FAIL;
@@ -75,7 +76,7 @@ main(int argc, char *argv[])
 			inspect = 1;
 			break;
 		case 'P':
-			want_progress = 1;
+			progress_label = cli_progress_label(optarg);
 			break;
 		case 'h':
 			usage(NULL);
@@ -100,10 +101,11 @@ main(int argc, char *argv[])
 	if (frame_reader_init(&reader, in_fd) != 0)
 		diag_die(EXIT_FAIL, "cannot allocate buffer: %s",
 		    strerror(errno));
+	/* The clock runs while a producer is slow to send the header. */
+	progress_init(&prog, progress_label, 0, 0);
 	if (frame_read_header(&reader, &h, NULL, &e) != 0)
 		diag_die_error(&e);
-
-	progress_init(&prog, want_progress, 1, h.total_len);
+	progress_set_total(&prog, h.total_len);
 	if (inspect) {
 		rc = frame_inspect(&reader, &prog, &e);
 		progress_finish(&prog);

@@ -154,7 +154,7 @@ main(int argc, char *argv[])
 		    OPT_CONNECT_TIMEOUT },
 		{ "remote-bin", required_argument, NULL, OPT_REMOTE_BIN },
 		{ "port-range", required_argument, NULL, OPT_PORT_RANGE },
-		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		CLI_LONGOPT_PROGRESS(OPT_PROGRESS),
 		{ "pull", no_argument, NULL, OPT_PULL },
 		{ "push", no_argument, NULL, OPT_PUSH },
 		{ "from", required_argument, NULL, OPT_FROM },
@@ -242,7 +242,7 @@ main(int argc, char *argv[])
 			l.port_range = optarg;
 			break;
 		case OPT_PROGRESS:
-			l.progress = 1;
+			l.progress_label = cli_progress_label(optarg);
 			break;
 		case OPT_OUTPUT:
 			if (*optarg == '\0')

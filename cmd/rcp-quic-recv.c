@@ -123,7 +123,7 @@ main(int argc, char *argv[])
 		c.o.data_fd = STDOUT_FILENO;
 		io_grow_pipe(STDOUT_FILENO, IO_PIPE_SIZE);
 	}
-	progress_init(&prog, c.progress, 0, 0);
+	progress_init(&prog, c.progress_label, 0, 0);
 	c.o.progress = &prog;
 	c.o.finish = finish_output;
 	c.o.finish_arg = &out;

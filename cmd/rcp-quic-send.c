@@ -89,7 +89,7 @@ main(int argc, char *argv[])
 		diag_warnx("warning: no --peer-pin: accepting any peer");
 	/* Two statements: argument evaluation order is unspecified in C. */
 	known = io_regular_size(in_fd, &size);
-	progress_init(&prog, c.progress, known, size);
+	progress_init(&prog, c.progress_label, known, size);
 	c.o.data_fd = in_fd;
 	c.o.progress = &prog;
 	c.o.log = quic_main_log;

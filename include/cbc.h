@@ -83,7 +83,6 @@ int cbc_stream(int in_fd, int out_fd, int decrypt,
  */
 int cbc_frames(int in_fd, int out_fd, int decrypt,
     const unsigned char key[CBC_KEY_LEN], const unsigned char iv[CBC_KEY_LEN],
-    unsigned threads, struct progress *p, int want_progress,
-    struct rcp_error *e);
+    unsigned threads, struct progress *p, struct rcp_error *e);
 
 #endif

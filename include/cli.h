@@ -18,4 +18,14 @@
  */
 int cli_file_operand(int argc, char *const argv[], const char **path);
 
+/*
+ * The label of --progress[=NAME]: NAME, or the program's name when NAME
+ * is missing or empty.
+ */
+const char *cli_progress_label(const char *name);
+
+/* --progress[=NAME], for a program's table. */
+#define CLI_LONGOPT_PROGRESS(val) \
+	{ "progress", optional_argument, NULL, (val) }
+
 #endif

@@ -190,10 +190,11 @@ int frame_write_chunks(int in_fd, const char *in_name, int out_fd,
  * Copies in_fd to an unlinked temporary file (in $TMPDIR, else /tmp) so
  * that a pipe's length is known before the first byte is framed.  Refuses
  * input longer than FRAME_TOTAL_MAX (status 3) without reading past it.
- * Returns 0 with *spool_fd at offset 0 and *len set, or -1 (e).
+ * Counts what it spools on p.  Returns 0 with *spool_fd at offset 0 and
+ * *len set, or -1 (e).
  */
 int frame_spool(int in_fd, int *spool_fd, uint64_t *len,
-    struct rcp_error *e);
+    struct progress *p, struct rcp_error *e);
 
 /*
  * The plaintext relay: after frame_read_header on a flag-0 stream, writes

@@ -32,7 +32,7 @@ struct launch_opts {
 	const char *bin_dir;		/* --remote-bin, or NULL: PATH */
 	const char *port_range;		/* --port-range, checked, or NULL */
 	unsigned connect_timeout;	/* seconds, 0: the default */
-	int progress;
+	const char *progress_label;	/* --progress[=NAME], or NULL */
 	const char *output;		/* --pull --output FILE, or NULL */
 	int quic_debug, quic_no_gso;	/* quic_opts.debug, .no_gso */
 	volatile sig_atomic_t *stop;

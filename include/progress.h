@@ -1,29 +1,64 @@
 /*
  * progress.h: the one-line progress display of SPEC §1, on stderr.
- * Bytes, rate, elapsed time, and percentage and ETA when the total is
- * known; redrawn at most 4 times a second.
+ * Labelled bytes, current rate and elapsed time, with percentage and ETA
+ * once the total is known.  A thread of its own draws it, so the clock
+ * ticks while the program waits on a read, a peer or a full pipe: four
+ * times a second on a terminal, and as a plain line every few seconds
+ * when stderr is a file or a pipe (a log, or a remote end's relay).
  */
 #ifndef RCP_PROGRESS_H
 #define RCP_PROGRESS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
+#define PROGRESS_SAMPLES 12	/* rate window: 3 s of 0.25 s ticks */
+
 struct progress {
-	int enabled;
-	int fd;
-	uint64_t total;		/* 0 with known_total == 0: unknown */
+	const char *label;	/* NULL: no display */
+	int fd, tty, running;
+	_Atomic uint64_t done;	/* the only field the counting side writes */
+
+	pthread_mutex_t lock;	/* the fields below, between the threads */
+	pthread_cond_t wake;
+	int stop;
 	int known_total;
-	uint64_t done;
-	double start;		/* monotonic seconds */
-	double last_draw;
-	int drawn;
+	uint64_t total;
+	const char *phase;	/* "spooling", or NULL */
+	double start, phase_start;
+	uint64_t phase_base;	/* done when the phase began */
+
+	pthread_t thread;	/* what only the drawing thread touches */
+	double last_log;
+	double sample_t[PROGRESS_SAMPLES];
+	uint64_t sample_b[PROGRESS_SAMPLES];
+	unsigned nsamples;
+	size_t width;
 };
 
-void progress_init(struct progress *p, int enabled, int known_total,
+/*
+ * Starts the display labelled LABEL (NULL: none, and progress_add only
+ * counts), with the total when it is already known (known_total).
+ */
+void progress_init(struct progress *p, const char *label, int known_total,
     uint64_t total);
-/* Counts n more bytes; redraws if a quarter second has passed. */
+/* The total is known now (an input spooled, a header read). */
+void progress_set_total(struct progress *p, uint64_t total);
+/*
+ * A new phase: its bytes count from zero, its rate and ETA from now; the
+ * elapsed time runs on.  PHASE is shown before the bytes (NULL: none).
+ */
+void progress_phase(struct progress *p, const char *phase, int known_total,
+    uint64_t total);
+/* Counts n more bytes: an atomic add, cheap enough for every chunk. */
 void progress_add(struct progress *p, uint64_t n);
-/* Final redraw and newline, if anything was drawn or enabled. */
+/*
+ * A diagnostic is about to go to stderr: a drawn line is ended first, so
+ * the message stands on its own line; fatal stops the display for good.
+ */
+void progress_before_message(int fatal);
+/* Stops the clock: a last line with the average rate, and a newline. */
 void progress_finish(struct progress *p);
 
 #endif

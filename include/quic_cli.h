@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 
+#include "cli.h"
 #include "quic.h"
 
 /* Option codes above the ASCII range, for getopt_long. */
@@ -33,7 +34,7 @@ enum {
 	{ "idle-timeout", required_argument, NULL, QOPT_IDLE_TIMEOUT }, \
 	{ "cc", required_argument, NULL, QOPT_CC }, \
 	{ "stats", no_argument, NULL, QOPT_STATS }, \
-	{ "progress", no_argument, NULL, QOPT_PROGRESS }
+	CLI_LONGOPT_PROGRESS(QOPT_PROGRESS)
 
 /* The OPTIONS part of both usage texts (man page SYNOPSIS). */
 #define QUIC_CLI_USAGE_OPTIONS \
@@ -53,7 +54,8 @@ struct quic_cli {
 	char pin[QUIC_PIN_SIZE], peer_pin[QUIC_PIN_SIZE];
 	struct quic_port_range ranges[QUIC_PORT_RANGES_MAX];
 	struct quic_identity *identity;	/* loaded --identity, or NULL */
-	int stats, progress;
+	const char *progress_label;	/* --progress[=NAME], or NULL */
+	int stats;
 	int force;		/* --gen-identity --force */
 };
 

@@ -128,12 +128,12 @@ fake_bin() {
 	assert_line '127.0.0.1: from-dst'
 }
 
-@test "--progress with --from/--to: DST's display, prefixed after each CR" {
+@test "--progress with --from/--to: DST's display, each line prefixed and labelled" {
 	rcp-launch --progress "${B[@]}" --from testhost --to testhost \
 	    "cat '$BIG'" "cat > '$T/out'" 2>"$T/err"
 	cmp "$BIG" "$T/out"
 	run tr '\r' '\n' <"$T/err"
-	assert_line --regexp '^testhost: +32.0 MiB '
+	assert_line --regexp '^testhost: rcp-quic-recv: +32.0 MiB '
 	refute_line --regexp '^ +[0-9.]+ [KM]iB'
 }
 
@@ -146,6 +146,16 @@ fake_bin() {
 	    <"$BIG" 2>"$T/err2"
 	cmp "$BIG" "$T/out2"
 	grep -q '32.0 MiB .* 100.0% ETA 0:00:00' "$T/err2"
+}
+
+@test "--push --progress on a terminal: labelled, the clock running from the start" {
+	# The remote consumer starts late: the display is there meanwhile.
+	in_pty "$T/tty" "rcp-launch --push --progress ${B[*]} testhost \
+	    'sleep 2; cat > $T/out' <'$BIG'"
+	cmp "$BIG" "$T/out"
+	run elapsed_values "$T/tty" rcp-launch
+	[ "${#lines[@]}" -ge 3 ] || { cat "$T/tty"; false; }
+	grep -q '^rcp-launch: *32.0 MiB .* 100.0% ETA 0:00:00' "$T/tty"
 }
 
 @test "the listener binds the SSH address, gets our pin, --port-range and no stdin of ours" {

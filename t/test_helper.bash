@@ -61,6 +61,21 @@ random_file() {
 	random_stream "$2" "${1##*/}" >"$1"
 }
 
+# in_pty LOG CMD: runs the shell command CMD with a terminal (script(1)'s
+# pty) as its stdin, stdout and stderr; what the terminal showed goes to
+# LOG, with each \r or \n ending a line, and as it was to LOG.raw.
+in_pty() {
+	local log=$1
+	shift
+	script -qefc "$1" "$log.raw" </dev/null >/dev/null
+	tr '\r' '\n' <"$log.raw" >"$log"
+}
+
+# elapsed_values LOG LABEL: the distinct clock readings of LABEL's lines.
+elapsed_values() {
+	sed -n "s|^$2: .*/s \([0-9]:[0-9][0-9]:[0-9][0-9]\).*|\1|p" "$1" | sort -u
+}
+
 # slow_test: first line of a stress case, a test named "slow: ...": make
 # check skips it, make check-slow (RCP_CHECK_SLOW=1) runs it.
 slow_test() {

@@ -426,8 +426,7 @@ cbc_header(struct frame_reader *r, int out_fd, int decrypt,
 int
 cbc_frames(int in_fd, int out_fd, int decrypt,
     const unsigned char key[CBC_KEY_LEN], const unsigned char iv[CBC_KEY_LEN],
-    unsigned threads, struct progress *p, int want_progress,
-    struct rcp_error *e)
+    unsigned threads, struct progress *p, struct rcp_error *e)
 {
 	struct cbc_engine g;
 	struct frame_reader r;
@@ -453,7 +452,7 @@ cbc_frames(int in_fd, int out_fd, int decrypt,
 		wipe(g.iv, sizeof(g.iv));
 		return -1;
 	}
-	progress_init(p, want_progress, 1, h.total_len);
+	progress_set_total(p, h.total_len);
 	if (threads > CBC_THREADS_MAX)
 		threads = CBC_THREADS_MAX;
 	if (cbc_engine_init(&g, h.buffer_size, threads, e) != 0)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress.h"
 #include "rcp.h"
 
 static const char *progname = "rcp";
@@ -74,6 +75,7 @@ diag_vprint(int errnum, const char *fmt, va_list ap)
 	char line[1024];
 	int n;
 
+	progress_before_message(0);
 	/* One write per diagnostic keeps lines whole when stderr is shared. */
 	n = snprintf(line, sizeof(line), "%s: ", progname);
 	if (n < 0 || (size_t)n >= sizeof(line))
@@ -114,6 +116,7 @@ diag_die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	progress_before_message(1);
 	va_start(ap, fmt);
 	diag_vprint(0, fmt, ap);
 	va_end(ap);

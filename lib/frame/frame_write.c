@@ -132,7 +132,8 @@ frame_spool_open(struct rcp_error *e)
 }
 
 int
-frame_spool(int in_fd, int *spool_fd, uint64_t *len, struct rcp_error *e)
+frame_spool(int in_fd, int *spool_fd, uint64_t *len, struct progress *p,
+    struct rcp_error *e)
 {
 	unsigned char *buf;
 	uint64_t total = 0;
@@ -164,6 +165,7 @@ frame_spool(int in_fd, int *spool_fd, uint64_t *len, struct rcp_error *e)
 			error_set_errno(e, EXIT_FAIL, "spool file write error");
 			goto fail;
 		}
+		progress_add(p, (uint64_t)n);
 	}
 	if (lseek(fd, 0, SEEK_SET) != 0) {
 		error_set_errno(e, EXIT_FAIL, "spool file seek");

@@ -415,7 +415,8 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 	spec.peer_pin = quic_identity_pin(l->id);
 	spec.port_range = l->o->port_range;
 	spec.connect_timeout = l->o->connect_timeout;
-	spec.progress = l->o->progress && kind == SSH_REMOTE_TO;
+	spec.progress = l->o->progress_label != NULL &&
+	    kind == SSH_REMOTE_TO;
 	if ((body = ssh_remote_script(&spec)) == NULL) {
 		fail(l, SSH_EXIT_SSH, "out of memory");
 		return;
@@ -568,11 +569,11 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 
 	if (o->mode == LAUNCH_PULL) {
 		io_grow_pipe(STDOUT_FILENO, IO_PIPE_SIZE);
-		progress_init(&l.prog, o->progress, 0, 0);
+		progress_init(&l.prog, o->progress_label, 0, 0);
 	} else if (o->mode == LAUNCH_PUSH) {
 		io_grow_pipe(STDIN_FILENO, IO_PIPE_SIZE);
 		known = io_regular_size(STDIN_FILENO, &size);
-		progress_init(&l.prog, o->progress, known, size);
+		progress_init(&l.prog, o->progress_label, known, size);
 	}
 	/* DST first: it only waits for SRC's address, guarded. */
 	if (o->mode == LAUNCH_FROMTO)

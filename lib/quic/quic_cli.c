@@ -131,7 +131,7 @@ quic_cli_option(struct quic_cli *c, int ch, const char *arg,
 		c->stats = 1;
 		return 1;
 	case QOPT_PROGRESS:
-		c->progress = 1;
+		c->progress_label = cli_progress_label(arg);
 		return 1;
 	default:
 		return 0;
