@@ -125,6 +125,7 @@ main(int argc, char *argv[])
 	}
 	progress_init(&prog, c.progress_label, 0, 0);
 	c.o.progress = &prog;
+	c.o.data_name = output;
 	c.o.finish = finish_output;
 	c.o.finish_arg = &out;
 	c.o.log = quic_main_log;

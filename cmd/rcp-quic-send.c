@@ -91,6 +91,7 @@ main(int argc, char *argv[])
 	known = io_regular_size(in_fd, &size);
 	progress_init(&prog, c.progress_label, known, size);
 	c.o.data_fd = in_fd;
+	c.o.data_name = input;
 	c.o.progress = &prog;
 	c.o.log = quic_main_log;
 	quic_main_catch_signals(&c, "sender interrupted");

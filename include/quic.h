@@ -158,6 +158,8 @@ struct quic_opts {
 	const struct quic_identity *identity;
 	/* QUIC_SEND: read until EOF; QUIC_RECV: write everything here. */
 	int data_fd;
+	/* data_fd's name in our own messages; NULL: stdin or stdout. */
+	const char *data_name;
 	/* listen: the ready line (with "\n") goes here once bound; -1 none. */
 	int ready_fd;
 	/* listen: called with the ready line (no "\n") once bound; or NULL. */

@@ -421,7 +421,7 @@ send_cmd() {
 # quic_out_fault stdout|o full|pipe|eio: the receiver's output fails; both
 # sides fail and say why.
 quic_out_fault() {
-	local msg
+	local msg name=stdout
 	case_start "recv-$1-$2"
 	recv_cmd "$1"
 	case $1-$2 in
@@ -443,7 +443,9 @@ quic_out_fault() {
 	wait_exit r
 	assert_equal "$r_rc" 1
 	run cat "$T/r.err"
-	assert_output --partial "rcp-quic-recv: receiver output failed: write: $msg"
+	[ "$1" = o ] && name="$T/$MARK.out"
+	# Ours names our output; the sender was told whose output failed.
+	assert_output --partial "rcp-quic-recv: $name: write error: $msg"
 	assert_clean
 }
 
@@ -511,10 +513,9 @@ quic_signal() {
 		assert_equal "$r_rc" 1
 		run cat "$T/r.err"
 		if [ "$c" = stdout-fsync ]; then
-			assert_output --partial "rcp-quic-recv: receiver output failed: "
-			assert_output --partial "Input/output error"
+			assert_output --partial "rcp-quic-recv: stdout: fsync: Input/output error"
 		else
-			assert_output --partial "rcp-quic-recv: receiver output failed: $T/$MARK.out: $(finish_msg "$c")"
+			assert_output --partial "rcp-quic-recv: $T/$MARK.out: $(finish_msg "$c")"
 		fi
 		assert_clean
 	done
@@ -549,7 +550,7 @@ quic_signal() {
 	send_cmd
 	run bash -c "$(shim FAULT_READ_FD=file FAULT_READ_AFTER=3000000) $SEND 3>&-"
 	assert_failure 1
-	assert_output --partial "rcp-quic-send: sender input failed: read: Input/output error"
+	assert_output --partial "rcp-quic-send: $T/$MARK.in: read error: Input/output error"
 	wait_exit r
 	assert_equal "$r_rc" 1
 	run cat "$T/r.err"

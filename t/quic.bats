@@ -237,7 +237,8 @@ teardown() {
 	assert_output --partial "peer failed: receiver output failed: write: No space left on device"
 	wait_exit r
 	[ "$r_rc" -eq 1 ]
-	grep -q "rcp-quic-recv: receiver output failed: write: No space left on device" "$T/r.err"
+	# Our own message names our output; the sender's says whose it was.
+	grep -q "rcp-quic-recv: stdout: write error: No space left on device" "$T/r.err"
 }
 
 @test "sender input failing: both fail, the receiver says why, no -o file" {
@@ -247,7 +248,7 @@ teardown() {
 	# A directory opens, then read(2) fails with EISDIR.
 	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/dir" 3>&-
 	assert_failure 1
-	assert_output "rcp-quic-send: sender input failed: read: Is a directory"
+	assert_output "rcp-quic-send: $T/dir: read error: Is a directory"
 	wait_exit r
 	[ "$r_rc" -eq 1 ]
 	grep -q "rcp-quic-recv: peer failed: sender input failed: read: Is a directory" "$T/r.err"

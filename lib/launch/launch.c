@@ -224,6 +224,7 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.identity = l->id;
 	x->o.data_fd = !pull ? STDIN_FILENO : l->out_open ? l->out.fd :
 	    STDOUT_FILENO;
+	x->o.data_name = pull ? l->o->output : NULL;
 	x->o.progress = &l->prog;
 	x->o.debug = l->o->quic_debug;
 	x->o.no_gso = l->o->quic_no_gso;

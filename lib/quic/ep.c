@@ -42,10 +42,21 @@ ep_fail(struct ep *ep, int status, const char *fmt, ...)
 	}
 }
 
-/*
- * Fails the transfer and tells the peer why: CONNECTION_CLOSE with an
- * application error code and our message as the reason.
- */
+/* CONNECTION_CLOSE with an application error code and a reason. */
+static void
+ep_close_app(struct ep *ep, uint64_t code, const char *reason)
+{
+	size_t len = strnlen(reason, REASON_MAX);
+
+	/* The reason travels in one packet: keep it short. */
+	memcpy(ep->close.reason, reason, len);
+	ep->close.reason[len] = '\0';
+	ngtcp2_ccerr_set_application_error(&ep->close.ccerr, code,
+	    (const uint8_t *)ep->close.reason, strlen(ep->close.reason));
+	ep->close.pending = 1;
+}
+
+/* Fails the transfer and tells the peer why, in the same words. */
 void
 ep_fail_app(struct ep *ep, uint64_t code, int status, const char *fmt, ...)
 {
@@ -58,12 +69,27 @@ ep_fail_app(struct ep *ep, uint64_t code, int status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ep_fail(ep, status, "%s", msg);
-	/* The reason travels in one packet: keep it short. */
-	msg[REASON_MAX] = '\0';
-	memcpy(ep->close.reason, msg, strlen(msg) + 1);
-	ngtcp2_ccerr_set_application_error(&ep->close.ccerr, code,
-	    (const uint8_t *)ep->close.reason, strlen(ep->close.reason));
-	ep->close.pending = 1;
+	ep_close_app(ep, code, msg);
+}
+
+/*
+ * Fails the transfer with our own message, and tells the peer why in
+ * its terms (told): "stdout: write error" means nothing over there.
+ */
+void
+ep_fail_told(struct ep *ep, uint64_t code, int status, const char *told,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (ep->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ep_fail(ep, status, "%s", msg);
+	ep_close_app(ep, code, told);
 }
 
 void

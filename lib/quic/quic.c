@@ -76,8 +76,13 @@ progress_protocol(struct ep *ep)
 		io_nowait_close(&ep->rcv.w);
 		if (ep->o->finish != NULL &&
 		    ep->o->finish(ep->o->finish_arg, &fe) != 0) {
-			ep_fail_app(ep, QUIC_APP_RECEIVER_OUTPUT, fe.status,
-			    "receiver output failed: %s", fe.msg);
+			char told[REASON_MAX + 1];
+
+			/* fe.msg names the output: ours alone says so. */
+			snprintf(told, sizeof(told), "receiver output failed: "
+			    "%s", fe.msg);
+			ep_fail_told(ep, QUIC_APP_RECEIVER_OUTPUT, fe.status,
+			    told, "%s", fe.msg);
 			return;
 		}
 		/* Output finished: the confirmation may go. */

@@ -213,6 +213,8 @@ void __attribute__((format(printf, 3, 4))) ep_fail(struct ep *ep, int
     status, const char *fmt, ...);
 void ep_fail_app(struct ep *ep, uint64_t code, int status, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
+void ep_fail_told(struct ep *ep, uint64_t code, int status, const char *told,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void ep_addr_text(const sockaddr_u *a, char *buf, size_t size);
 int ep_addr_eq(const sockaddr_u *a, const sockaddr_u *b);
 

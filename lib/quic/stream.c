@@ -33,9 +33,13 @@ ep_output_flush(struct ep *ep)
 		    ep->rcv.head, ep->rcv.len - ep->rcv.head, &ep->rcv.w);
 
 		if (n < 0) {
-			ep_fail_app(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
-			    "receiver output failed: write: %s",
-			    strerror(errno));
+			char told[128];
+
+			snprintf(told, sizeof(told), "receiver output failed: "
+			    "write: %s", strerror(errno));
+			ep_fail_told(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
+			    told, "%s: write error: %s", ep->o->data_name ?
+			    ep->o->data_name : "stdout", strerror(errno));
 			return;
 		}
 		if (n == 0) {
@@ -266,8 +270,13 @@ ep_input_read(struct ep *ep)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;	/* a non-blocking input: poll again */
 	if (n < 0) {
-		ep_fail_app(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL,
-		    "sender input failed: read: %s", strerror(errno));
+		char told[128];
+
+		snprintf(told, sizeof(told), "sender input failed: read: %s",
+		    strerror(errno));
+		ep_fail_told(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL, told,
+		    "%s: read error: %s", ep->o->data_name ?
+		    ep->o->data_name : "stdin", strerror(errno));
 		return;
 	}
 	if (n == 0)
