@@ -286,6 +286,29 @@ ep_write_packets(struct ep *ep)
 		ep_stream_account(ep, datalen, fin, vtotal);
 		if (n == 0)
 			break;
+		if ((size_t)n > maxpl) {
+			/*
+			 * A path-MTU probe, larger than the path is known to
+			 * carry, goes alone: in a GSO batch, its EMSGSIZE
+			 * would lose the data packets sent with it.
+			 */
+			if (nseg > 0) {
+				if (send_batch(ep, ep->udp.txbuf, off, seg) != 0)
+					return -1;
+				if (ep->udp.txlen > 0)
+					break;	/* EAGAIN: the probe is lost */
+				memmove(ep->udp.txbuf, ep->udp.txbuf + off,
+				    (size_t)n);
+			}
+			if (send_batch(ep, ep->udp.txbuf, (size_t)n,
+			    (size_t)n) != 0)
+				return -1;
+			off = nseg = seg = 0;
+			total += (size_t)n;
+			if (ep->udp.txlen > 0)
+				break;
+			continue;
+		}
 		if (nseg == 0 || (size_t)n == seg) {
 			if (nseg == 0)
 				seg = (size_t)n;
