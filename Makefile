@@ -162,6 +162,13 @@ $(FAULT_SHIM): t/fault/fault_inject.c
 	@mkdir -p build
 	$(CC) -std=gnu11 $(WARNFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# The link emulator of the network benchmarks and their tests (a tool,
+# not one of the programs: never sanitized, it must keep up with the link).
+LINKEM = build/bench/linkem
+$(LINKEM): bench/linkem.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNFLAGS) $(CFLAGS) -o $@ $<
+
 # BATS_ARGS lets one run a subset: make check BATS_ARGS=t/frame.bats
 BATS_ARGS ?= t/
 # Tests run side by side (GNU parallel), four per core: most of them wait
@@ -174,12 +181,12 @@ BATS = LANG=C VALGRIND=$(VALGRIND) bats --jobs $(BATS_JOBS)
 # on a fresh machine.  VALGRIND=1 runs every program the tests start
 # under valgrind.
 check: deps
-	@$(MAKE) --no-print-directory all $(FAULT_SHIM) $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(FAULT_SHIM) $(UNIT_TESTS) $(LINKEM)
 	$(BATS) $(BATS_ARGS)
 
 # The stress cases (tests named "slow: ..."), which make check skips.
 check-slow: deps
-	@$(MAKE) --no-print-directory all $(FAULT_SHIM) $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(FAULT_SHIM) $(UNIT_TESTS) $(LINKEM)
 	RCP_CHECK_SLOW=1 $(BATS) --filter '^slow: ' $(BATS_ARGS)
 
 demo: deps
@@ -195,7 +202,7 @@ fresh-machine:
 lint-man:
 	mandoc -T lint -W warning $(MANS)
 
-bench: all
+bench: all $(LINKEM)
 	@bash bench/run.sh
 
 install: all
