@@ -140,3 +140,35 @@ sshd_stop() {
 	fi
 	return 0
 }
+
+# sshd_netns_start NS ADDR DIR NAME AUTHORIZED_KEYS: an sshd inside the
+# network namespace NS on ADDR:22, its host key, configuration and log in
+# DIR, whose remote commands find this tree's programs first.  Waits
+# until it answers, records its host key for "NAME,ADDR" in
+# $HOME/.ssh/known_hosts and sets SSHD_NETNS_PID.
+sshd_netns_start() {
+	local ns=$1 addr=$2 d=$3 name=$4 auth=$5 top pid i
+	top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+	mkdir -p "$d"
+	ssh-keygen -q -t ed25519 -N '' -C "rcp-test-$name" -f "$d/host_key"
+	{
+		sshd_config_text 22 "$addr" "$d" "$auth"
+		echo "SetEnv PATH=$top/bin:/usr/local/bin:/usr/bin:/bin"
+	} >"$d/sshd_config"
+	sshd_hermetic ip netns exec "$ns" /usr/sbin/sshd -D -e \
+	    -f "$d/sshd_config" 2>"$d/log" 3>&- &
+	pid=$!
+	SSHD_NETNS_PID=$pid
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		if ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$addr/22" 2>/dev/null; then
+			printf '%s,%s %s\n' "$name" "$addr" \
+			    "$(cut -d' ' -f1,2 "$d/host_key.pub")" \
+			    >>"$HOME/.ssh/known_hosts"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "sshd in $ns did not start: $(cat "$d/log")" >&2
+	return 1
+}

@@ -26,30 +26,12 @@ nsx() {
 # netns_sshd NS ADDR NAME: an sshd in NS listening on ADDR:22, waited for
 # until it answers; its pid goes into SSHD_PID_NAME.
 netns_sshd() {
-	local ns=$1 addr=$2 name=$3 d="$NET_DIR/sshd-$3" pid i
-	mkdir -p "$d"
-	ssh-keygen -q -t ed25519 -N '' -C "rcp-test-$name" -f "$d/host_key"
-	{
-		sshd_config_text 22 "$addr" "$d" "$NET_DIR/authorized_keys"
-		echo "SetEnv PATH=$TOP/bin:/usr/local/bin:/usr/bin:/bin"
-	} >"$d/sshd_config"
-	sshd_hermetic ip netns exec "$ns" /usr/sbin/sshd -D -e \
-	    -f "$d/sshd_config" 2>"$d/log" 3>&- &
-	pid=$!
-	printf -v "SSHD_PID_$name" '%s' "$pid"
-	export "SSHD_PID_$name"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		if nsx "$ns" bash -c "exec 3<>/dev/tcp/$addr/22" 2>/dev/null; then
-			printf '%s,%s %s\n' "$name" "$addr" \
-			    "$(cut -d' ' -f1,2 "$d/host_key.pub")" \
-			    >>"$HOME/.ssh/known_hosts"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "sshd in $ns did not start: $(cat "$d/log")" >&2
-	return 1
+	local rc=0
+	sshd_netns_start "$1" "$2" "$NET_DIR/sshd-$3" "$3" \
+	    "$NET_DIR/authorized_keys" || rc=$?
+	printf -v "SSHD_PID_$3" '%s' "$SSHD_NETNS_PID"
+	export "SSHD_PID_$3"
+	return "$rc"
 }
 
 # net_counter NAME: the bytes counted so far by nft counter NAME in L.
