@@ -81,7 +81,7 @@ teardown() {
 	[[ $ADDR == \[::1\]:* ]]
 	run_pipe "rcp-quic-recv --connect '$ADDR' --pin '$PIN' --stats 3>&- > '$T/out'"
 	assert_success
-	assert_output --regexp "rcp-quic-recv: stats: bytes=31457280 seconds=[0-9.]+ throughput=[0-9.]+MB/s rtt="
+	assert_output --regexp "rcp-quic-recv: stats: bytes=31457280 seconds=[0-9.]+ throughput=[0-9.]+MiB/s rtt="
 	wait_exit s
 	[ "$s_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"

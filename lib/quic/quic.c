@@ -465,13 +465,14 @@ out:
 void
 quic_stats_format(const struct quic_stats *st, char *buf, size_t size)
 {
-	double mbps = st->seconds > 0 ? (double)st->bytes / st->seconds /
-	    1e6 : 0;
+	/* Binary units, as --progress shows them. */
+	double mibps = st->seconds > 0 ? (double)st->bytes / st->seconds /
+	    (1024.0 * 1024.0) : 0;
 
 	snprintf(buf, size, "stats: bytes=%" PRIu64 " seconds=%.3f "
-	    "throughput=%.1fMB/s rtt=%.3fms min_rtt=%.3fms packets_sent=%"
+	    "throughput=%.1fMiB/s rtt=%.3fms min_rtt=%.3fms packets_sent=%"
 	    PRIu64 " packets_received=%" PRIu64 " packets_lost=%" PRIu64
-	    " peer=%s", st->bytes, st->seconds, mbps, st->srtt_ms,
+	    " peer=%s", st->bytes, st->seconds, mibps, st->srtt_ms,
 	    st->min_rtt_ms, st->pkts_sent, st->pkts_recv, st->pkts_lost,
 	    st->peer[0] ? st->peer : "-");
 }
