@@ -30,6 +30,7 @@ ep_sender_confirmed(struct ep *ep)
 	case QUIC_XFER_CONFIRMED:
 		break;
 	}
+	ep->t_end = clock_now();
 	/* Every byte reached the receiver's output: count as delivered
 	 * what ACKs still in flight have not yet told us. */
 	if (ep->o->progress != NULL && ep->snd.filled > ep->snd.acked)
@@ -82,6 +83,7 @@ progress_protocol(struct ep *ep)
 		}
 		/* Output finished: the confirmation may go. */
 		quic_xfer_finished(&ep->xf);
+		ep->t_end = clock_now();
 	}
 }
 
@@ -429,7 +431,8 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 		freeaddrinfo(addrs);
 	}
 out:
-	ep.t_end = clock_now();
+	if (ep.t_end == 0)
+		ep.t_end = clock_now();
 	if (st != NULL) {
 		st->bytes = ep.is_sender ? ep.snd.acked : ep.xf.written;
 		st->seconds = ep.t_start > 0 ? ep.t_end - ep.t_start : 0;
