@@ -27,12 +27,23 @@
 #include "rcp.h"
 #include "wipe.h"
 
+/* As man/aescbc-enc.1 describes them. */
+static const struct cli_help options[] = {
+	{ "-k, --key KEYFILE", "the 16-byte key: raw, hex or PEM, mode 0600" },
+	{ "-i, --iv IVFILE", "the 16-byte IV, in the same forms" },
+	{ "--frames", "work chunk by chunk on an entropy stream" },
+	{ "-j, --jobs N", "threads for --frames, 1..64 (default: CPUs)" },
+	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
+	CLI_HELP_COMMON,
+	{ NULL, NULL }
+};
+
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason,
-	    "usage: %s -k KEYFILE -i IVFILE [--frames] [-j N] [--progress] "
-	    "[FILE]\n", diag_progname());
+	diag_usage_help(reason, options,
+	    "usage: %s -k KEYFILE -i IVFILE [--frames] [-j N]\n"
+	    "                  [--progress[=NAME]] [FILE]\n", diag_progname());
 }
 
 /* Loads a key or IV; a secret that others can read is refused, as ssh

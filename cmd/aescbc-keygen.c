@@ -14,10 +14,18 @@
 #include "rcp.h"
 #include "wipe.h"
 
+/* As man/aescbc-keygen.1 describes them. */
+static const struct cli_help options[] = {
+	{ "--format raw|hex|pem", "the form of both files (default hex)" },
+	{ "-f, --force", "replace existing files" },
+	CLI_HELP_COMMON,
+	{ NULL, NULL }
+};
+
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason,
+	diag_usage_help(reason, options,
 	    "usage: aescbc-keygen [--format raw|hex|pem] [-f | --force] KEYFILE "
 	    "IVFILE\n");
 }

@@ -19,13 +19,27 @@
 #include "progress.h"
 #include "rcp.h"
 
+/* As man/entropy-frame.1 describes them. */
+static const struct cli_help options[] = {
+	{ "-b, --buffer-size SIZE", "chunk size, 1..5242879 (default 16384)" },
+	{ "-H, --header-size SIZE",
+	    "snapshot header size, 8..1024 (default 1024)" },
+	{ "-c, --cipher-size SIZE",
+	    "largest encrypted chunk (default -b + 1024)" },
+	{ "--magic seed|dynomite", "the magic number to write (default seed)" },
+	{ "-s, --size BYTES", "declare the input's length: no spooling" },
+	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
+	CLI_HELP_COMMON,
+	{ NULL, NULL }
+};
+
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason,
+	diag_usage_help(reason, options,
 	    "usage: entropy-frame [-b SIZE] [-H SIZE] [-c SIZE] "
 	    "[--magic seed|dynomite]\n"
-	    "                     [-s BYTES] [--progress] [FILE]\n");
+	    "                     [-s BYTES] [--progress[=NAME]] [FILE]\n");
 }
 
 static uint32_t

@@ -19,11 +19,20 @@
 #include "progress.h"
 #include "rcp.h"
 
+/* As man/entropy-unframe.1 describes them. */
+static const struct cli_help options[] = {
+	{ "-o, --output FILE", "write the data to FILE atomically, not stdout" },
+	{ "--inspect", "validate the stream and print its fields only" },
+	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
+	CLI_HELP_COMMON,
+	{ NULL, NULL }
+};
+
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason,
-	    "usage: entropy-unframe [-o FILE] [--inspect] [--progress] "
+	diag_usage_help(reason, options,
+	    "usage: entropy-unframe [-o FILE] [--inspect] [--progress[=NAME]] "
 	    "[FILE]\n");
 }
 

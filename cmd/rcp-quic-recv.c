@@ -23,10 +23,20 @@
 #include "rcp.h"
 #include "wipe.h"
 
+/* As man/rcp-quic-recv.1 describes them. */
+static const struct cli_help options[] = {
+	{ "-o, --output FILE", "write to FILE atomically, not to stdout" },
+	QUIC_CLI_HELP,
+	{ "--stats", "print a summary line on stderr at the end" },
+	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
+	CLI_HELP_COMMON,
+	{ NULL, NULL }
+};
+
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason,
+	diag_usage_help(reason, options,
 	    "usage: rcp-quic-recv [OPTIONS] --listen [ADDR:]PORT [-o FILE]\n"
 	    "       rcp-quic-recv [OPTIONS] --connect HOST:PORT "
 	    "--pin sha256:HEX [-o FILE]\n"

@@ -12,6 +12,20 @@
 	{ "version", no_argument, NULL, 'V' }
 
 /*
+ * One line of the option list that -h prints (SPEC §1): the option as
+ * typed, short form first ("-b, --buffer-size SIZE"), and what it does.
+ * A program's table ends with CLI_HELP_COMMON and { NULL, NULL }.
+ */
+struct cli_help {
+	const char *opt;
+	const char *text;
+};
+
+#define CLI_HELP_COMMON \
+	{ "-h, --help", "print this help and exit" }, \
+	{ "-V, --version", "print the version and exit" }
+
+/*
  * The operands after the options, for a program that reads at most one
  * FILE, "-" or none meaning stdin.  Sets *path to FILE, or to NULL for
  * stdin.  Returns 0, or -1 when there is more than one operand.

@@ -204,7 +204,7 @@ void quic_opts_init(struct quic_opts *o);
 
 struct quic_stats {
 	uint64_t bytes;		/* stream payload sent or received */
-	double seconds;		/* from handshake completion to the end */
+	double seconds;		/* handshake done to delivery (quic_ep.h) */
 	double srtt_ms, min_rtt_ms;
 	uint64_t pkts_sent, pkts_recv, pkts_lost;
 	char peer[QUIC_HOST_MAX + 8];	/* "addr:port" of the peer */

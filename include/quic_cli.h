@@ -38,12 +38,32 @@ enum {
 
 /* The OPTIONS part of both usage texts (man page SYNOPSIS). */
 #define QUIC_CLI_USAGE_OPTIONS \
-	"OPTIONS: [--identity FILE] [--peer-pin sha256:HEX] " \
-	"[--port-range LO-HI[,LO-HI...]]\n" \
-	"         [--ready-fd N] [--advertise HOST] [--accept-timeout SECS] " \
-	"[--connect-timeout SECS]\n" \
-	"         [--idle-timeout SECS] [--cc cubic|bbr|reno] [--stats] " \
-	"[--progress]\n"
+	"OPTIONS: [--identity FILE] [--peer-pin sha256:HEX]\n" \
+	"         [--port-range LO-HI[,LO-HI...]] [--ready-fd N] " \
+	"[--advertise HOST]\n" \
+	"         [--accept-timeout SECS] [--connect-timeout SECS] " \
+	"[--idle-timeout SECS]\n" \
+	"         [--cc cubic|bbr|reno] [--stats] [--progress[=NAME]]\n"
+
+/*
+ * The -h lines of QUIC_CLI_LONGOPTS (struct cli_help), as
+ * man/rcp-quic-send.1 describes them; each program adds its own.
+ */
+#define QUIC_CLI_HELP \
+	{ "--listen [ADDR:]PORT", "listen and serve one transfer (port 0: any)" }, \
+	{ "--connect HOST:PORT", "connect to a listener" }, \
+	{ "--pin sha256:HEX", "the listener's pin, from its ready line" }, \
+	{ "--peer-pin sha256:HEX", "accept only a client with this pin" }, \
+	{ "--identity FILE", "use this key and certificate, not ephemeral" }, \
+	{ "--gen-identity FILE", "write a new identity, print its pin, exit" }, \
+	{ "--force", "let --gen-identity replace an existing FILE" }, \
+	{ "--port-range LO-HI,...", "listen on a free port in these ranges" }, \
+	{ "--ready-fd N", "write the ready line to fd N, not stderr" }, \
+	{ "--advertise HOST", "put HOST in the ready line" }, \
+	{ "--accept-timeout SECS", "stop listening after SECS (default 120)" }, \
+	{ "--connect-timeout SECS", "give up a handshake after SECS (default 15)" }, \
+	{ "--idle-timeout SECS", "end after SECS of silence (default 30)" }, \
+	{ "--cc cubic|bbr|reno", "congestion control (default cubic)" }
 
 struct quic_cli {
 	struct quic_opts o;

@@ -55,6 +55,15 @@ void diag_die_error(const struct rcp_error *e) __attribute__((noreturn));
  */
 void diag_usage(const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+/*
+ * The same for a program with an option list (struct cli_help, cli.h):
+ * -h prints the usage text, a blank line and the options, one aligned
+ * line each; an error prints only the reason and the usage text, so
+ * that a mistake stays a few lines.
+ */
+struct cli_help;
+void diag_usage_help(const char *reason, const struct cli_help *options,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
 
 /*
  * getopt_long returned '?' (an unknown option) or ':' (a missing

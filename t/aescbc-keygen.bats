@@ -130,7 +130,8 @@ check_loads_back() {
 @test "-h and -V" {
 	run aescbc-keygen -h
 	assert_success
-	assert_output 'usage: aescbc-keygen [--format raw|hex|pem] [-f | --force] KEYFILE IVFILE'
+	assert_line --index 0 'usage: aescbc-keygen [--format raw|hex|pem] [-f | --force] KEYFILE IVFILE'
+	assert_line --regexp '^  -f, --force +replace existing files$'
 	run aescbc-keygen -V
 	assert_success
 	assert_output 'aescbc-keygen 0.1.0'

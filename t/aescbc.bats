@@ -257,7 +257,8 @@ expect_key_refused() {
 @test "options: -h, -V, missing key or IV, bad -j, extra operands" {
 	run aescbc-enc -h
 	assert_success
-	assert_output 'usage: aescbc-enc -k KEYFILE -i IVFILE [--frames] [-j N] [--progress] [FILE]'
+	assert_line --index 0 'usage: aescbc-enc -k KEYFILE -i IVFILE [--frames] [-j N]'
+	assert_line --regexp '^  -k, --key KEYFILE +the 16-byte key'
 	run aescbc-dec --version
 	assert_success
 	assert_output 'aescbc-dec 0.1.0'

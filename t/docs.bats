@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# Every program has a lint-clean, dated man page, one-line errors for a
-# mistyped option, and bash + zsh completions that, driven as a user's
+# Every program has a lint-clean, dated man page, a --help that describes
+# every option the man page documents, one-line errors for a mistyped
+# option, and bash + zsh completions that, driven as a user's
 # TAB drives them (t/complete.bash, t/complete.zsh), offer every long
 # option its man page documents and complete files and choices.
 
+bats_require_minimum_version 1.5.0
 load test_helper
 
 setup() { setup_tmp; }
@@ -12,11 +14,20 @@ programs() {
 	for src in "$TOP"/cmd/*.c; do basename "$src" .c; done
 }
 
-# long_options PROG: the --options its man page documents (.Op and .It
-# lines; options of other programs named in prose do not count).
+# man_options PROG: the options its man page documents, long and short:
+# its SYNOPSIS and the .It and .Op lines elsewhere (options of other
+# programs named in prose do not count).  mdoc writes --name as
+# "Fl Fl name" or "Fl \-name".
+man_options() {
+	awk '/^\.Sh / { syn = $2 == "SYNOPSIS" } syn || /^\.(It|Op) /' \
+	    "$TOP/man/$1.1" |
+		grep -oE 'Fl (Fl |\\-)[a-z][a-z0-9-]*|Fl [A-Za-z]( |$)' |
+		sed -E 's/^Fl (Fl |\\-)/--/; s/^Fl ([A-Za-z]) ?$/-\1/' | sort -u
+}
+
+# long_options PROG: the --options of man_options.
 long_options() {
-	grep -E '^\.(It|Op) ' "$TOP/man/$1.1" | grep -o 'Fl Fl [a-z][a-z0-9-]*' |
-		awk '{ print "--" $3 }' | sort -u
+	man_options "$1" | grep -- '^--'
 }
 
 @test "every program has a man page that mandoc lints clean" {
@@ -46,6 +57,36 @@ long_options() {
 		run "$p" --version
 		assert_success
 		assert_output --regexp "^$p [0-9]+\.[0-9]+\.[0-9]+$"
+	done
+}
+
+# described OPT: a -h line that starts with OPT ("-b, --buffer-size SIZE",
+# "--progress[=NAME]") and then, after two spaces, says what it does.
+described() {
+	if [[ $1 == --* ]]; then
+		assert_line --regexp "^ +(-[A-Za-z], )?$1([ =[][^ ]*)?  +[^ ]"
+	else
+		assert_line --regexp "^ +$1(, --[a-z0-9-]+)?([ =[][^ ]*)?  +[^ ]"
+	fi
+}
+
+# rcp-launch's own help is left to its own change.
+@test "--help describes each option of the man page on a line of its own" {
+	local p opt
+	for p in $(programs); do
+		[ "$p" != rcp-launch ] || continue
+		run --separate-stderr "$p" --help
+		assert_success
+		[ -z "$stderr" ]
+		assert_line --index 0 --partial "usage: $p "
+		for opt in $(man_options "$p") -h --help -V --version; do
+			described "$opt"
+		done
+		refute_line --regexp '^.{80}'
+		# A usage error stays short: the reason and the synopsis.
+		run "$p" x y z
+		assert_failure 2
+		refute_line --regexp '^ +-h, --help  '
 	done
 }
 

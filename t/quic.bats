@@ -81,10 +81,42 @@ teardown() {
 	[[ $ADDR == \[::1\]:* ]]
 	run_pipe "rcp-quic-recv --connect '$ADDR' --pin '$PIN' --stats 3>&- > '$T/out'"
 	assert_success
-	assert_output --regexp "rcp-quic-recv: stats: bytes=31457280 seconds=[0-9.]+ throughput=[0-9.]+MB/s rtt="
+	assert_output --regexp "rcp-quic-recv: stats: bytes=31457280 seconds=[0-9.]+ throughput=[0-9.]+MiB/s rtt="
 	wait_exit s
 	[ "$s_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"
+}
+
+# stats_field NAME KEY: the value of KEY in the --stats line of $T/NAME.err.
+stats_field() {
+	grep -o ' stats: .*' "$T/$1.err" | grep -oE " $2=[^ ]*" | cut -d= -f2
+}
+
+@test "--stats: both ends count the same seconds, a slow producer's wait included, in MiB/s" {
+	local pin s r
+	random_file "$T/in" 262144
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --stats -o "$T/out"
+	wait_ready r
+	pin=$PIN
+	# 250 ms each way.  The sender's closing period after the
+	# confirmation (three PTOs, over 1.5 s on this path) once counted
+	# in its seconds and not in the receiver's.
+	bg p perl "$TOP/t/udp_delay_proxy.pl" 250 "${ADDR##*:}"
+	wait_ready p
+	run_pipe "{ sleep 2; cat '$T/in'; } | rcp-quic-send --connect '$ADDR' --pin '$pin' --stats 2>'$T/s.err' 3>&-"
+	assert_success
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	grep -Eq '^rcp-quic-send: stats: bytes=262144 seconds=[0-9]+\.[0-9]{3} throughput=[0-9]+\.[0-9]MiB/s rtt=' "$T/s.err"
+	grep -Eq '^rcp-quic-recv: stats: bytes=262144 seconds=[0-9]+\.[0-9]{3} throughput=[0-9]+\.[0-9]MiB/s rtt=' "$T/r.err"
+	s=$(stats_field s seconds)
+	r=$(stats_field r seconds)
+	echo "# seconds: sender $s, receiver $r" >&2
+	# Within 0.5 s + 20% (they differ by a round trip), and both take
+	# in most of the producer's 2 s.
+	awk -v s="$s" -v r="$r" 'BEGIN { d = s - r; if (d < 0) d = -d
+		m = s < r ? s : r; exit !(d <= 0.5 + 0.2 * m && m >= 1) }'
 }
 
 @test "sender reads a pipe; the ready line goes to stderr by default" {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "progress.h"
 #include "rcp.h"
 
@@ -129,20 +130,68 @@ diag_die_error(const struct rcp_error *e)
 	diag_die(e->status, "%s", e->msg);
 }
 
-void
-diag_usage(const char *reason, const char *fmt, ...)
+/* Short options line up under short options, long ones after them. */
+static int
+help_indent(const char *opt)
+{
+	return opt[1] == '-' ? 6 : 2;
+}
+
+static void
+print_options(FILE *out, const struct cli_help *h)
+{
+	const struct cli_help *p;
+	int w, width = 0;
+
+	for (p = h; p->opt != NULL; p++)
+		if ((w = help_indent(p->opt) + (int)strlen(p->opt)) > width)
+			width = w;
+	fputc('\n', out);
+	for (p = h; p->opt != NULL; p++)
+		fprintf(out, "%*s%-*s  %s\n", help_indent(p->opt), "",
+		    width - help_indent(p->opt), p->opt, p->text);
+}
+
+/* Prints a usage text; returns the exit status. */
+static int
+diag_vusage(const char *reason, const struct cli_help *options,
+    const char *fmt, va_list ap)
 {
 	FILE *out = reason != NULL ? stderr : stdout;
-	va_list ap;
 
 	if (reason != NULL)
 		diag_warnx("%s", reason);
-	va_start(ap, fmt);
 	vfprintf(out, fmt, ap);
-	va_end(ap);
+	if (reason == NULL && options != NULL)
+		print_options(out, options);
 	if (fflush(out) == EOF || ferror(out))
-		exit(EXIT_FAIL);
-	exit(reason != NULL ? EXIT_USAGE : EXIT_OK);
+		return EXIT_FAIL;
+	return reason != NULL ? EXIT_USAGE : EXIT_OK;
+}
+
+void
+diag_usage(const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = diag_vusage(reason, NULL, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+diag_usage_help(const char *reason, const struct cli_help *options,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = diag_vusage(reason, options, fmt, ap);
+	va_end(ap);
+	exit(status);
 }
 
 void

@@ -30,6 +30,7 @@ ep_sender_confirmed(struct ep *ep)
 	case QUIC_XFER_CONFIRMED:
 		break;
 	}
+	ep->t_end = clock_now();
 	/* Every byte reached the receiver's output: count as delivered
 	 * what ACKs still in flight have not yet told us. */
 	if (ep->o->progress != NULL && ep->snd.filled > ep->snd.acked)
@@ -87,6 +88,7 @@ progress_protocol(struct ep *ep)
 		}
 		/* Output finished: the confirmation may go. */
 		quic_xfer_finished(&ep->xf);
+		ep->t_end = clock_now();
 	}
 }
 
@@ -434,7 +436,8 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 		freeaddrinfo(addrs);
 	}
 out:
-	ep.t_end = clock_now();
+	if (ep.t_end == 0)
+		ep.t_end = clock_now();
 	if (st != NULL) {
 		st->bytes = ep.is_sender ? ep.snd.acked : ep.xf.written;
 		st->seconds = ep.t_start > 0 ? ep.t_end - ep.t_start : 0;
@@ -470,13 +473,14 @@ out:
 void
 quic_stats_format(const struct quic_stats *st, char *buf, size_t size)
 {
-	double mbps = st->seconds > 0 ? (double)st->bytes / st->seconds /
-	    1e6 : 0;
+	/* Binary units, as --progress shows them. */
+	double mibps = st->seconds > 0 ? (double)st->bytes / st->seconds /
+	    (1024.0 * 1024.0) : 0;
 
 	snprintf(buf, size, "stats: bytes=%" PRIu64 " seconds=%.3f "
-	    "throughput=%.1fMB/s rtt=%.3fms min_rtt=%.3fms packets_sent=%"
+	    "throughput=%.1fMiB/s rtt=%.3fms min_rtt=%.3fms packets_sent=%"
 	    PRIu64 " packets_received=%" PRIu64 " packets_lost=%" PRIu64
-	    " peer=%s", st->bytes, st->seconds, mbps, st->srtt_ms,
+	    " peer=%s", st->bytes, st->seconds, mibps, st->srtt_ms,
 	    st->min_rtt_ms, st->pkts_sent, st->pkts_recv, st->pkts_lost,
 	    st->peer[0] ? st->peer : "-");
 }

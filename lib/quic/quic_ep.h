@@ -195,6 +195,15 @@ struct ep {
 	struct ep_out rcv;
 	struct ep_udp udp;
 
+	/*
+	 * --stats' seconds: from the end of the handshake until the
+	 * transfer was confirmed (sender) or the output finished and the
+	 * confirmation queued (receiver), so that both ends count the same
+	 * span, within a round trip.  Not the end of quic_transfer: the
+	 * sender's closing period (up to CLOSE_LINGER_MAX) came after it,
+	 * which the receiver does not wait out.  A failed run ends at its
+	 * failure.
+	 */
 	double t_start, t_end;
 	double t_last_rx;	/* the peer's last packet taken */
 	double t_hs_start;	/* server: the current handshake's start */
