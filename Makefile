@@ -205,6 +205,11 @@ lint-man:
 bench: all $(LINKEM)
 	@bash bench/run.sh
 
+# The network rows alone (root: namespaces, TUN devices); BENCH_NET=lan
+# or wan narrows them further.
+bench-net: all $(LINKEM)
+	@bash bench/net.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
@@ -216,5 +221,5 @@ install: all
 clean:
 	rm -rf bin build
 
-.PHONY: all deps fuzz check check-slow demo fresh-machine lint-man bench \
+.PHONY: all deps fuzz check check-slow demo fresh-machine lint-man bench bench-net \
 	install clean
