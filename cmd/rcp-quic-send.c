@@ -26,6 +26,7 @@
 /* As man/rcp-quic-send.1 describes them. */
 static const struct cli_help options[] = {
 	QUIC_CLI_HELP,
+	{ "--limit-rate RATE", "send at most RATE bytes a second (10M: MiB/s)" },
 	{ "--stats", "print a summary line on stderr at the end" },
 	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
 	CLI_HELP_COMMON,
@@ -40,7 +41,8 @@ usage(const char *reason)
 	    "       rcp-quic-send [OPTIONS] --connect HOST:PORT "
 	    "--pin sha256:HEX [FILE]\n"
 	    "       rcp-quic-send --gen-identity FILE [--force]\n"
-	    QUIC_CLI_USAGE_OPTIONS);
+	    QUIC_CLI_USAGE_OPTIONS
+	    "         [--limit-rate RATE]\n");
 }
 
 int
@@ -48,6 +50,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		QUIC_CLI_LONGOPTS,
+		{ "limit-rate", required_argument, NULL, QOPT_LIMIT_RATE },
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};

@@ -170,6 +170,8 @@ struct quic_opts {
 	unsigned connect_timeout;	/* seconds, handshake bound */
 	unsigned idle_timeout;		/* seconds, >= 1 */
 	enum quic_cc cc;
+	/* QUIC_SEND: stream bytes per second at most (0: no limit). */
+	uint64_t limit_rate;
 	struct progress *progress;	/* or NULL */
 	/*
 	 * QUIC_RECV: called once the sender's FIN arrived and every byte was

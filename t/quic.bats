@@ -519,3 +519,29 @@ interrupted() {
 	run bash -c "tr '\r' '\n' <'$T/s.err' | grep -v '^$' | tail -1"
 	assert_output --regexp '100\.0% ETA 0:00:0[0-9] *$'
 }
+
+@test "--limit-rate paces the sender at the rate, and is refused without a rate" {
+	random_file "$T/in" 3145728
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	local t0 t1
+	t0=$(date +%s.%N)
+	rcp-quic-send --connect "$ADDR" --pin "$PIN" --limit-rate 1m \
+	    --progress "$T/in" 2>"$T/s.err" 3>&-
+	t1=$(date +%s.%N)
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	# 3 MiB at 1 MiB/s: never faster (the feature); the upper bound is
+	# only there to catch a stall.
+	[ "$(echo "$t1 - $t0 >= 2.8 && $t1 - $t0 < 8" | bc)" = 1 ] || {
+		echo "took $(echo "$t1 - $t0" | bc) s"; false; }
+	# The display shows the limited rate, not loopback's.
+	run bash -c "tr '\r' '\n' <'$T/s.err' | grep -v '^$' | tail -1"
+	assert_output --regexp ' (9[0-9][0-9]\.[0-9] KiB|1\.0 MiB)/s '
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" --limit-rate 10KB "$T/in"
+	assert_failure 2
+	assert_output --partial "--limit-rate 10KB: not a rate in bytes per second"
+	run rcp-quic-recv --listen 127.0.0.1:0 --limit-rate 1m
+	assert_failure 2
+}

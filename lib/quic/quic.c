@@ -213,6 +213,9 @@ poll_timeout(struct ep *ep, double accept_deadline, int *timeout)
 		else if (expiry != UINT64_MAX)
 			*timeout = (int)((expiry - now + 999999) / 1000000);
 	}
+	/* --limit-rate: back when the bucket holds the next packet. */
+	if ((ms = ep_rate_wait_ms(ep)) >= 0 && (*timeout < 0 || ms < *timeout))
+		*timeout = ms;
 	if (!ep->is_server || ep->handshake_done || accept_deadline <= 0)
 		return 0;
 	if ((left = accept_deadline - clock_now()) <= 0) {

@@ -127,6 +127,13 @@ quic_cli_option(struct quic_cli *c, int ch, const char *arg,
 			return error_set(e, EXIT_USAGE, "--cc %s: must be "
 			    "cubic, bbr or reno", arg);
 		return 1;
+	case QOPT_LIMIT_RATE:
+		if (parse_size(arg, 1, UINT64_MAX / 2, &v) != 0)
+			return error_set(e, EXIT_USAGE, "--limit-rate %s: not "
+			    "a rate in bytes per second: " PARSE_SIZE_FORMS,
+			    arg);
+		c->o.limit_rate = v;
+		return 1;
 	case QOPT_STATS:
 		c->stats = 1;
 		return 1;

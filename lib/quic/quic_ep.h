@@ -150,6 +150,9 @@ struct ep_ring {
 	uint8_t *ring;
 	uint64_t acked, filled;	/* stream offsets; xf.sent went to QUIC */
 	int in_eof;
+	/* --limit-rate: a token bucket of stream bytes (rate.c). */
+	double tokens, t_tokens;
+	int rate_held;		/* data waited on the bucket last time */
 };
 
 /* Receiver: the output buffer; xf.written is how far it went out. */
@@ -213,6 +216,11 @@ struct ep {
 	uint64_t pkts_sent, pkts_recv;
 	uint64_t lost;
 };
+
+/* rate.c (--limit-rate) */
+size_t ep_rate_allowance(struct ep *ep, size_t want);
+void ep_rate_spent(struct ep *ep, uint64_t n);
+int ep_rate_wait_ms(struct ep *ep);
 
 /* ep.c (failures, the log, addresses, the clock) */
 ngtcp2_tstamp ep_now(void);

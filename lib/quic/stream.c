@@ -210,7 +210,7 @@ ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 	if (ep->sid < 0 || ep->stream_blocked)
 		return (size_t)-1;
 	if (ep->is_sender) {
-		uint64_t len = ep->snd.filled - ep->xf.sent;
+		uint64_t len = ep->snd.filled - ep->xf.sent, allowed;
 		size_t pos = (size_t)(ep->xf.sent % SEND_RING_SIZE), first;
 
 		if (ep->xf.fin_sent)
@@ -218,6 +218,12 @@ ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 		*fin = ep->snd.in_eof;
 		if (len == 0)
 			return *fin ? 0 : (size_t)-1;
+		if ((allowed = ep_rate_allowance(ep, (size_t)len)) == 0)
+			return (size_t)-1;	/* --limit-rate: later */
+		if (allowed < len) {
+			len = allowed;
+			*fin = 0;
+		}
 		first = SEND_RING_SIZE - pos;
 		if (first >= len) {
 			vec[0].base = ep->snd.ring + pos;
@@ -243,8 +249,10 @@ ep_stream_account(struct ep *ep, ngtcp2_ssize n, int fin, size_t total)
 {
 	if (n < 0)
 		return;
-	if (ep->is_sender)
+	if (ep->is_sender) {
 		quic_xfer_sent(&ep->xf, (uint64_t)n, fin && (size_t)n == total);
+		ep_rate_spent(ep, (uint64_t)n);
+	}
 	else
 		quic_xfer_count_sent(&ep->xf, (size_t)n);
 }
