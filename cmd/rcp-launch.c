@@ -26,21 +26,46 @@ static volatile sig_atomic_t got_signal;
 /* Written to by the signal handler: our end of the transfer stops now. */
 static volatile sig_atomic_t cancel_fd = -1;
 
+#define SYNOPSIS \
+	"usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...\n" \
+	"       rcp-launch --pull [--output FILE] [OPTIONS] [USER@]HOST " \
+	"COMMAND...\n" \
+	"       rcp-launch --push [OPTIONS] [USER@]HOST COMMAND...\n" \
+	"       rcp-launch [OPTIONS] --from [USER@]SRC --to [USER@]DST " \
+	"PRODUCER CONSUMER\n"
+
+/* One line per option, as the man page's OPTIONS lists them. */
+#define OPTION_LINES \
+	"  -p, --port PORT          the SSH port (wins over the config's)\n" \
+	"  -l, --login USER         the remote user (wins over USER@)\n" \
+	"  -i, --identity KEYFILE   authenticate with this private key\n" \
+	"  -F, --config CONFIG      read this ssh_config, not ~/.ssh/config\n" \
+	"      --known-hosts FILE   verify host keys against FILE\n" \
+	"      --accept-new-host-key  record the key of an unknown host\n" \
+	"      --connect-timeout SECS  give up connecting after SECS seconds\n" \
+	"      --remote-bin DIR     where the remote rcp-quic-* programs are\n" \
+	"      --port-range LO-HI[,LO-HI...]  UDP ports a listener may bind\n" \
+	"      --progress[=NAME]    progress line on stderr, labelled NAME or " \
+	"rcp-launch\n" \
+	"      --pull               remote COMMAND's stdout to ours, over QUIC\n" \
+	"      --push               our stdin to remote COMMAND's, over QUIC\n" \
+	"      --from [USER@]SRC    run PRODUCER on SRC (with --to)\n" \
+	"      --to [USER@]DST      run CONSUMER on DST, fed by SRC over QUIC\n" \
+	"      --output FILE        with --pull: publish the data as FILE\n" \
+	"  -h, --help               print this help and exit\n" \
+	"  -V, --version            print the version and exit\n"
+
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason,
-	    "usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...\n"
-	    "       rcp-launch --pull [--output FILE] [OPTIONS] [USER@]HOST "
-	    "COMMAND...\n"
-	    "       rcp-launch --push [OPTIONS] [USER@]HOST COMMAND...\n"
-	    "       rcp-launch [OPTIONS] --from [USER@]SRC --to [USER@]DST "
-	    "PRODUCER CONSUMER\n"
-	    "options: [-p PORT] [-l USER] [-i KEYFILE] [-F CONFIG] "
-	    "[--known-hosts FILE]\n"
-	    "         [--accept-new-host-key] [--connect-timeout SECS] "
-	    "[--remote-bin DIR]\n"
-	    "         [--port-range LO-HI[,LO-HI...]] [--progress]\n");
+	diag_usage(reason, "%s", SYNOPSIS);
+}
+
+/* SPEC §1: the synopsis and one line per option, on stdout. */
+static void __attribute__((noreturn))
+help(void)
+{
+	diag_usage(NULL, "%s\n%s", SYNOPSIS, OPTION_LINES);
 }
 
 static void
@@ -250,7 +275,7 @@ main(int argc, char *argv[])
 			l.output = optarg;
 			break;
 		case 'h':
-			usage(NULL);
+			help();
 		case 'V':
 			diag_version();
 		default:

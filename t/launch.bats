@@ -36,6 +36,33 @@ fingerprint() {
 	assert_output --partial '--from [USER@]SRC --to [USER@]DST'
 }
 
+# The options --help describes: those on an indented "-x, --long ARG  text"
+# line.
+help_options() {
+	rcp-launch --help |
+	    sed -n 's/^ \+\(-[^ ].*[^ ]\)  \+[^ ].*$/\1/p' |
+	    grep -oE -- '(^|[ ,])--?[A-Za-z][-A-Za-z]*' | tr -d ' ,' | sort -u
+}
+
+@test "--help describes every option of the man page and the completion, in 80 columns" {
+	local opts missing
+	run rcp-launch --help
+	assert_success
+	assert_line --index 0 --partial 'usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...'
+	run awk 'length($0) >= 80' <<<"$output"
+	assert_output ''
+	# mdoc: ".It Fl p Ar port", ".It Fl h , Fl \-help".
+	opts=$({ grep '^\.It Fl' "$TOP/man/rcp-launch.1" |
+	    grep -oE 'Fl [\\-]*[A-Za-z][-A-Za-z]*' | sed 's/^Fl //; s/\\//g; s/^/-/'
+	    sed -n "/compgen -W '-/,/'/p" "$TOP/completions/bash/rcp-launch" |
+	    sed "s/.*compgen -W '//" |
+	    grep -oE -- "(^|[ \t'])--?[A-Za-z][-A-Za-z]*" | tr -d " \t'"; } |
+	    sort -u)
+	[ "$(wc -l <<<"$opts")" -ge 15 ]
+	missing=$(comm -23 <(echo "$opts") <(help_options))
+	assert_equal "$missing" ''
+}
+
 @test "-V prints name and version" {
 	run rcp-launch -V
 	assert_success
