@@ -40,6 +40,7 @@ static volatile sig_atomic_t cancel_fd = -1;
 	"  -l, --login USER         the remote user (wins over USER@)\n" \
 	"  -i, --identity KEYFILE   authenticate with this private key\n" \
 	"  -F, --config CONFIG      read this ssh_config, not ~/.ssh/config\n" \
+	"  -o OPTION=VALUE          an ssh_config option, as with ssh -o\n" \
 	"      --known-hosts FILE   verify host keys against FILE\n" \
 	"      --accept-new-host-key  record the key of an unknown host\n" \
 	"      --connect-timeout SECS  give up connecting after SECS seconds\n" \
@@ -151,6 +152,14 @@ join_words(int argc, char **argv)
 	return s;
 }
 
+/* Records when -o first set keyword. */
+static void
+note_first(const char *kw, const char *keyword, int seq, int *first)
+{
+	if (*first == 0 && strcmp(kw, keyword) == 0)
+		*first = seq;
+}
+
 /* The engine's status, its error, or the signal that stopped it. */
 static int
 finish(int status, const struct rcp_error *e)
@@ -193,7 +202,10 @@ main(int argc, char *argv[])
 	struct quic_port_range ranges[QUIC_PORT_RANGES_MAX];
 	struct rcp_error e;
 	const char *from = NULL, *to = NULL;
-	int ch, pull = 0, push = 0, status;
+	int ch, pull = 0, push = 0, status, seq = 0;
+	int port_seq = 0, login_seq = 0, kh_seq = 0, o_port = 0, o_user = 0;
+	int o_kh = 0;
+	char **opts, kw[64];
 	size_t nranges;
 	uint64_t v;
 	char *command, *consumer;
@@ -210,19 +222,42 @@ main(int argc, char *argv[])
 	l.quic_debug = getenv("RCP_QUIC_DEBUG") != NULL;
 	l.quic_no_gso = getenv("RCP_QUIC_NO_GSO") != NULL;
 	/* '+': stop at HOST, so COMMAND's own options stay its own. */
-	while ((ch = getopt_long(argc, argv, "+:p:l:i:F:hV", longopts, NULL))
+	if ((opts = calloc((size_t)argc, sizeof(*opts))) == NULL)
+		diag_die(SSH_EXIT_SSH, "out of memory");
+	t.options = opts;
+	while ((ch = getopt_long(argc, argv, "+:p:l:i:F:o:hV", longopts, NULL))
 	    != -1) {
+		seq++;
 		switch (ch) {
+		case 'o':
+			if (*optarg == '\0')
+				break;	/* as ssh does */
+			switch (ssh_option_check(optarg, kw, sizeof(kw), &e)) {
+			case -1:
+				diag_die_error(&e);
+			case 1:
+				diag_warnx("%s", e.msg);
+				break;
+			}
+			opts[t.noptions++] = optarg;
+			note_first(kw, "port", seq, &o_port);
+			note_first(kw, "user", seq, &o_user);
+			note_first(kw, "userknownhostsfile", seq, &o_kh);
+			break;
 		case 'p':
 			if (parse_uint(optarg, 1, 65535, &v) != 0)
 				diag_die(EXIT_USAGE, "-p %s: must be 1..65535",
 				    optarg);
 			t.port = (unsigned)v;
+			if (!port_seq)
+				port_seq = seq;
 			break;
 		case 'l':
 			if (*optarg == '\0')
 				usage("-l: empty user name");
 			t.login = optarg;
+			if (!login_seq)
+				login_seq = seq;
 			break;
 		case 'i':
 			t.identity = optarg;
@@ -232,6 +267,8 @@ main(int argc, char *argv[])
 			break;
 		case OPT_KNOWN_HOSTS:
 			t.known_hosts = optarg;
+			if (!kh_seq)
+				kh_seq = seq;
 			break;
 		case OPT_ACCEPT_NEW:
 			t.accept_new = 1;
@@ -284,6 +321,13 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	/* ssh(1): the first value obtained wins, -o or not. */
+	if (o_port && o_port < port_seq)
+		t.port = 0;
+	if (o_user && o_user < login_seq)
+		t.login = NULL;
+	if (o_kh && o_kh < kh_seq)
+		t.known_hosts = NULL;
 	if (pull && push)
 		usage("--pull and --push are exclusive: pick one direction");
 	if ((from != NULL) != (to != NULL))

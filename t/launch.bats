@@ -213,6 +213,79 @@ help_options() {
 	assert_output 'via-config'
 }
 
+@test "-o applies ssh_config options as ssh -o does, in either form" {
+	: >"$T/kh"
+	run rcp-launch -F /dev/null -o HostName=127.0.0.1 -o "Port $SSHD_PORT" \
+	    -o User=root -o "IdentityFile=$HOME/.ssh/id_ed25519" \
+	    -o "UserKnownHostsFile $T/kh" -o StrictHostKeyChecking=accept-new \
+	    -o HashKnownHosts=no elsewhere 'echo $USER'
+	assert_success
+	assert_line root
+	assert_line "rcp-launch: warning: permanently added 'elsewhere' (ED25519 key fingerprint is $(fingerprint)) to $T/kh"
+	grep -q "^\[127.0.0.1\]:$SSHD_PORT $(cut -d' ' -f1,2 "$SSHD_HOSTKEY")" "$T/kh"
+}
+
+@test "-o wins over the config file; the first value obtained wins, as in ssh" {
+	run rcp-launch -o Port=1 testhost true
+	assert_failure 255
+	assert_output --partial 'refused'
+	run rcp-launch -o Port=1 -p "$SSHD_PORT" testhost true
+	assert_failure 255
+	run rcp-launch -p "$SSHD_PORT" -o Port=1 testhost 'echo ran'
+	assert_success
+	assert_output ran
+	run rcp-launch -o User=root nosuchuser@testhost 'echo $USER'
+	assert_success
+	assert_output root
+	run rcp-launch -l nosuchuser -o User=root testhost true
+	assert_failure 255
+	assert_output --partial 'nosuchuser@testhost: Permission denied'
+	# The config's "no" would record the key; -o's yes comes first.
+	config "$T/cfg" "StrictHostKeyChecking no"
+	: >"$T/kh"
+	run rcp-launch -F "$T/cfg" -o StrictHostKeyChecking=yes \
+	    -o "UserKnownHostsFile=$T/kh" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'host key verification failed: host unknown'
+	refute_output --partial 'taken as accept-new'
+	assert_file_not_exist "$T/marker"
+	# -o's no: accept-new with the warning, which names -o.
+	run rcp-launch -F "$T/cfg" -o StrictHostKeyChecking=no \
+	    -o "UserKnownHostsFile=$T/kh" testhost 'echo ran'
+	assert_success
+	assert_line --index 0 'rcp-launch: testhost: warning: StrictHostKeyChecking no (-o) is taken as accept-new: an unknown host key is recorded, a changed one refused'
+	assert_line ran
+}
+
+@test "-o refuses what ssh refuses, with status 255 and one line" {
+	run rcp-launch -o Foo=bar testhost "touch $T/marker"
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Foo=bar': unknown option 'foo'"
+	run rcp-launch -o Port testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Port': no value after the keyword"
+	run rcp-launch -o Port=abc testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Port=abc': bad value 'abc'"
+	run rcp-launch -o StrictHostKeyChecking=maybe testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'StrictHostKeyChecking=maybe': bad value 'maybe'"
+	run rcp-launch -o Ciphers=rot13 testhost true
+	assert_failure 255
+	assert_output --regexp "^rcp-launch: -o 'Ciphers=rot13': bad value: .*rot13"
+	run rcp-launch -o Host=x testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Host=x': not supported on the command line (as in ssh)"
+	assert_file_not_exist "$T/marker"
+	# Known to libssh, not implemented by it: said, then ignored.
+	run rcp-launch -o ForwardAgent=yes testhost 'echo ran'
+	assert_success
+	assert_output - <<-'EOF'
+	rcp-launch: warning: -o 'ForwardAgent=yes': libssh does not support forwardagent: ignored
+	ran
+	EOF
+}
+
 @test "-p overrides the config's Port" {
 	run rcp-launch -p 1 testhost true
 	assert_failure 255

@@ -102,8 +102,11 @@ config_accepts_new(struct ssh_conn *c, const struct ssh_target *t)
 {
 	char v[32], where[1200];
 
+	/* -o first, as ssh(1) reads it before any file. */
+	if (ssh_option_lookup(t, "StrictHostKeyChecking", v, sizeof(v)))
+		snprintf(where, sizeof(where), "-o");
 	/* From a Match block that may not apply: the default, strict. */
-	if (ssh_config_lookup(t->config, c->host, c->hostname,
+	else if (ssh_config_lookup(t->config, c->host, c->hostname,
 	    "StrictHostKeyChecking", v, sizeof(v), where, sizeof(where)) != 1)
 		return 0;
 	if (strcmp(v, "accept-new") == 0)
@@ -153,10 +156,11 @@ record_host(struct ssh_conn *c, const struct ssh_target *t,
 {
 	char v[32], where[8];
 
-	/* Hashed when any block that may apply says so. */
-	if (ssh_config_lookup(t->config, c->host, c->hostname,
-	    "HashKnownHosts", v, sizeof(v), where, sizeof(where)) != 0 &&
-	    strcmp(v, "yes") == 0) {
+	/* Hashed when -o, or else any block that may apply, says so. */
+	if ((ssh_option_lookup(t, "HashKnownHosts", v, sizeof(v)) ||
+	    ssh_config_lookup(t->config, c->host, c->hostname,
+	    "HashKnownHosts", v, sizeof(v), where, sizeof(where)) != 0) &&
+	    (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)) {
 		if (known_hosts_append_hashed(c->s, c->known_hosts, e) != 0)
 			return error_set(e, SSH_EXIT_SSH, "%s: cannot record "
 			    "host key: %s", c->host, e->msg);
@@ -284,7 +288,7 @@ int
 ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
     struct rcp_error *e)
 {
-	char sshdir[1024], config[1200];
+	char sshdir[1024], config[1200], user_o[8];
 	char *user = NULL;
 	int no = 0;
 
@@ -304,14 +308,20 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 	if ((c->s = ssh_new()) == NULL)
 		return error_set(e, SSH_EXIT_SSH, "cannot create SSH session");
 	/*
-	 * Order matters: HOST first (Host blocks match on it), then the
-	 * config file, then the command line, which wins as in ssh(1).
+	 * Order matters: HOST first (Host blocks match on it), then -o and
+	 * the config file, then the other options, which win as in ssh(1).
 	 */
 	if (ssh_options_set(c->s, SSH_OPTIONS_SSH_DIR, sshdir) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_HOST, c->host) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_KNOWNHOSTS, c->known_hosts) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0)
 		goto opt_fail;
+	/*
+	 * -o before the files: libssh, like ssh(1), keeps the first value
+	 * it obtains for a keyword.
+	 */
+	if (ssh_options_apply(c->s, t, e) != 0)
+		goto fail;
 	/* The default config exists or not; -F CONFIG was checked above. */
 	if (ssh_options_parse_config(c->s, t->config != NULL ? config : NULL)
 	    < 0) {
@@ -325,8 +335,11 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 		ssh_string_free_char(user);
 		user = NULL;
 	}
+	/* As in ssh(1): -l, else -o User, else USER@, else the config. */
 	if (t->login != NULL)
 		snprintf(c->user, sizeof(c->user), "%s", t->login);
+	else if (ssh_option_lookup(t, "User", user_o, sizeof(user_o)))
+		c->user[0] = '\0';
 	if (c->user[0] != '\0' &&
 	    ssh_options_set(c->s, SSH_OPTIONS_USER, c->user) < 0)
 		goto opt_fail;
