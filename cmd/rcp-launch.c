@@ -16,12 +16,14 @@
 #include "cli.h"
 #include "io.h"
 #include "launch.h"
+#include <libssh/callbacks.h>
 #include "parse.h"
 #include "quic.h"
 #include "quic_cli.h"
 #include "rcp.h"
 #include "wipe.h"
 
+static int verbose, quiet;
 static volatile sig_atomic_t got_signal;
 /* Written to by the signal handler: our end of the transfer stops now. */
 static volatile sig_atomic_t cancel_fd = -1;
@@ -41,6 +43,8 @@ static volatile sig_atomic_t cancel_fd = -1;
 	"  -i, --identity KEYFILE   authenticate with this private key\n" \
 	"  -F, --config CONFIG      read this ssh_config, not ~/.ssh/config\n" \
 	"  -o OPTION=VALUE          an ssh_config option, as with ssh -o\n" \
+	"  -v                       say each step on stderr; -vv, -vvv: more\n" \
+	"  -q                       quiet: no warnings or notes, only errors\n" \
 	"      --known-hosts FILE   verify host keys against FILE\n" \
 	"      --accept-new-host-key  record the key of an unknown host\n" \
 	"      --connect-timeout SECS  give up connecting after SECS seconds\n" \
@@ -107,7 +111,14 @@ die_of_signal(int sig)
 static void
 say(enum launch_say kind, const char *text)
 {
-	if (kind == LAUNCH_SAY_WARNING) {
+	if (kind == LAUNCH_SAY_DEBUG) {
+		if (verbose)
+			diag_warnx("debug1: %s", text);
+		return;
+	}
+	if (kind == LAUNCH_SAY_WARNING && quiet)
+		return;
+	if (kind == LAUNCH_SAY_WARNING || kind == LAUNCH_SAY_ERROR) {
 		diag_warnx("%s", text);
 		return;
 	}
@@ -129,6 +140,25 @@ say(enum launch_say kind, const char *text)
 	    "Someone could be eavesdropping on you right now "
 	    "(man-in-the-middle attack)!\n"
 	    "It is also possible that a host key has just been changed.\n");
+}
+
+static void
+say_step(const char *text)
+{
+	say(LAUNCH_SAY_DEBUG, text);
+}
+
+/*
+ * libssh's own log (-v, -vv, -vvv, or a LogLevel), one line each, marked
+ * as ours so that it never passes for the remote command's stderr.
+ */
+static void
+libssh_log(int prio, const char *fn, const char *text, void *arg)
+{
+	(void)fn;
+	(void)arg;
+	diag_warnx("debug%d: libssh: %s", prio <= SSH_LOG_PROTOCOL ? 1 :
+	    prio == SSH_LOG_PACKET ? 2 : 3, text);
 }
 
 /* COMMAND words joined with single spaces, as ssh(1) does. */
@@ -205,7 +235,8 @@ main(int argc, char *argv[])
 	int ch, pull = 0, push = 0, status, seq = 0;
 	int port_seq = 0, login_seq = 0, kh_seq = 0, o_port = 0, o_user = 0;
 	int o_kh = 0;
-	char **opts, kw[64];
+	char **opts, **ignored, kw[64];
+	int i, nignored = 0;
 	size_t nranges;
 	uint64_t v;
 	char *command, *consumer;
@@ -222,10 +253,12 @@ main(int argc, char *argv[])
 	l.quic_debug = getenv("RCP_QUIC_DEBUG") != NULL;
 	l.quic_no_gso = getenv("RCP_QUIC_NO_GSO") != NULL;
 	/* '+': stop at HOST, so COMMAND's own options stay its own. */
-	if ((opts = calloc((size_t)argc, sizeof(*opts))) == NULL)
+	if ((opts = calloc((size_t)argc, sizeof(*opts))) == NULL ||
+	    (ignored = calloc((size_t)argc, sizeof(*ignored))) == NULL)
 		diag_die(SSH_EXIT_SSH, "out of memory");
 	t.options = opts;
-	while ((ch = getopt_long(argc, argv, "+:p:l:i:F:o:hV", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "+:p:l:i:F:o:vqhV", longopts,
+	    NULL))
 	    != -1) {
 		seq++;
 		switch (ch) {
@@ -236,13 +269,23 @@ main(int argc, char *argv[])
 			case -1:
 				diag_die_error(&e);
 			case 1:
-				diag_warnx("%s", e.msg);
+				/* Said once -q is known. */
+				if ((ignored[nignored++] = strdup(e.msg)) ==
+				    NULL)
+					diag_die(SSH_EXIT_SSH, "out of memory");
 				break;
 			}
 			opts[t.noptions++] = optarg;
 			note_first(kw, "port", seq, &o_port);
 			note_first(kw, "user", seq, &o_user);
 			note_first(kw, "userknownhostsfile", seq, &o_kh);
+			break;
+		case 'v':
+			if (verbose < 3)
+				verbose++;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'p':
 			if (parse_uint(optarg, 1, 65535, &v) != 0)
@@ -321,6 +364,15 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	for (i = 0; i < nignored; i++) {
+		if (!quiet)
+			diag_warnx("%s", ignored[i]);
+		free(ignored[i]);
+	}
+	free(ignored);
+	t.verbose = l.verbose = verbose;
+	t.debug = say_step;
+	ssh_set_log_callback(libssh_log);
 	/* ssh(1): the first value obtained wins, -o or not. */
 	if (o_port && o_port < port_seq)
 		t.port = 0;

@@ -40,7 +40,7 @@ fingerprint() {
 # line.
 help_options() {
 	rcp-launch --help |
-	    sed -n 's/^ \+\(-[^ ].*[^ ]\)  \+[^ ].*$/\1/p' |
+	    sed -n 's/^ \+\(-[^ ]\(.*[^ ]\)\?\)  \+[^ ].*$/\1/p' |
 	    grep -oE -- '(^|[ ,])--?[A-Za-z][-A-Za-z]*' | tr -d ' ,' | sort -u
 }
 
@@ -255,6 +255,46 @@ help_options() {
 	assert_success
 	assert_line --index 0 'rcp-launch: testhost: warning: StrictHostKeyChecking no (-o) is taken as accept-new: an unknown host key is recorded, a changed one refused'
 	assert_line ran
+}
+
+@test "-v says each step, marked as ours; libssh's log too; stdout untouched" {
+	rcp-launch -v testhost 'echo out; echo err >&2' >"$T/out" 2>"$T/err"
+	assert_equal "$(cat "$T/out")" out
+	run cat "$T/err"
+	assert_line "rcp-launch: debug1: testhost: connecting to 127.0.0.1 port $SSHD_PORT as root"
+	assert_line "rcp-launch: debug1: testhost: host key verified: ED25519 key fingerprint is $(fingerprint)"
+	assert_line 'rcp-launch: debug1: testhost: authenticated as root'
+	assert_line 'rcp-launch: debug1: testhost: remote command started'
+	assert_line --regexp '^rcp-launch: debug1: libssh: .*OpenSSH'
+	# Every line but the remote command's own is marked.
+	run grep -v -e '^rcp-launch: debug1: ' -e '^err$' "$T/err"
+	assert_output ''
+	rcp-launch -vvv testhost true 2>"$T/err"
+	grep -q '^rcp-launch: debug3: libssh: ' "$T/err"
+	rcp-launch -v --remote-bin "$TOP/bin" --pull testhost 'echo data' >"$T/out" 2>"$T/err"
+	assert_equal "$(cat "$T/out")" data
+	run cat "$T/err"
+	assert_line --regexp '^rcp-launch: debug1: testhost: ready line received: the remote rcp-quic-send listens on port [0-9]+$'
+	assert_line --regexp '^rcp-launch: debug1: testhost: QUIC: transfer confirmed: 5 bytes from '
+	run rcp-launch testhost true
+	assert_output ''
+}
+
+@test "-q: no warnings or notes of rcp-launch's own; errors and remote stderr stay" {
+	config "$T/cfg" "StrictHostKeyChecking no"
+	: >"$T/kh"
+	run rcp-launch -q -F "$T/cfg" --known-hosts "$T/kh" -o ForwardAgent=no \
+	    testhost 'echo remote-err >&2'
+	assert_success
+	assert_output remote-err
+	grep -q "$(cut -d' ' -f2 "$SSHD_HOSTKEY")" "$T/kh"
+	: >"$T/kh2"
+	run rcp-launch -q --known-hosts "$T/kh2" testhost true
+	assert_failure 255
+	assert_output --partial 'rcp-launch: testhost: host key verification failed: host unknown'
+	run rcp-launch -q --remote-bin "$TOP/bin" --pull testhost 'echo oops >&2; exit 3'
+	assert_failure 3
+	assert_output --partial 'oops'
 }
 
 @test "-o refuses what ssh refuses, with status 255 and one line" {

@@ -101,6 +101,9 @@ open_conn(const struct launch_opts *o, struct ssh_conn *c,
 	return rc;
 }
 
+#define debug(o, ...) do { if ((o)->verbose) \
+	say((o), LAUNCH_SAY_DEBUG, __VA_ARGS__); } while (0)
+
 /* ---- plain mode ------------------------------------------------------- */
 
 int
@@ -120,14 +123,15 @@ launch_plain(const struct launch_opts *o, const struct ssh_target *t,
 		ssh_conn_close(&conn);
 		return -1;
 	}
+	debug(o, "%s: remote command started", conn.host);
 	io_grow_pipe(STDOUT_FILENO, SSH_JOB_IO_BUF);
 	rc = ssh_jobs_run(jobs, 1, &loop, e);
 	if (rc < 0)
-		say(o, LAUNCH_SAY_WARNING, "%s", e->msg);
+		say(o, LAUNCH_SAY_ERROR, "%s", e->msg);
 	if (job.lost && !*o->stop)
-		say(o, LAUNCH_SAY_WARNING, "%s", job.lost_msg);
+		say(o, LAUNCH_SAY_ERROR, "%s", job.lost_msg);
 	if (job.out_broken != 0 && job.out_broken != EPIPE)
-		say(o, LAUNCH_SAY_WARNING, "write error: stdout: %s",
+		say(o, LAUNCH_SAY_ERROR, "write error: stdout: %s",
 		    strerror(job.out_broken));
 	status = ssh_job_status(&job);
 	/* A local failure is not an SSH one: 1, as the QUIC modes say. */
@@ -137,10 +141,10 @@ launch_plain(const struct launch_opts *o, const struct ssh_target *t,
 		status = EXIT_FAIL;
 	else if (status == SSH_EXIT_SSH && !job.lost && !*o->stop &&
 	    job.exit_signal[0] == '\0')
-		say(o, LAUNCH_SAY_WARNING, "%s: remote command ended without "
+		say(o, LAUNCH_SAY_ERROR, "%s: remote command ended without "
 		    "an exit status", conn.host);
 	else if (job.exit_signal[0] != '\0' && status == SSH_EXIT_SSH)
-		say(o, LAUNCH_SAY_WARNING, "%s: remote command killed by "
+		say(o, LAUNCH_SAY_ERROR, "%s: remote command killed by "
 		    "unknown signal %s", conn.host, job.exit_signal);
 	ssh_job_free(&job);
 	ssh_conn_close(&conn);
@@ -233,6 +237,8 @@ start_xfer(struct launch *l, struct side *s)
 	}
 	if (l->o->connect_timeout > 0)
 		x->o.connect_timeout = l->o->connect_timeout;
+	debug(l->o, "%s: QUIC: connecting to %s port %u, pinned to %s",
+	    s->conn.host, x->o.host, (unsigned)x->o.port, s->pin);
 	if (ssh_xfer_start(x, &e) != 0)
 		fail(l, e.status, "%s", e.msg);
 }
@@ -270,6 +276,8 @@ feed_dst(struct launch *l, struct side *src)
 		fail(l, e.status, "%s", e.msg);
 		return;
 	}
+	debug(l->o, "%s: passing %s's address and pin on", d->conn.host,
+	    src->conn.host);
 	/* A few hundred bytes: the pipe takes them without blocking. */
 	w = io_write_full(d->feed[1], line, strlen(line)) == 0 &&
 	    io_write_full(d->feed[1], pem, len) == 0;
@@ -297,6 +305,8 @@ on_ready_line(struct launch *l, struct side *s, const char *line)
 		return;
 	}
 	s->ready = 1;
+	debug(l->o, "%s: ready line received: the remote %s listens on "
+	    "port %u", s->conn.host, s->quic_name, (unsigned)s->port);
 	if (l->o->mode == LAUNCH_FROMTO)
 		feed_dst(l, s);
 	else
@@ -348,8 +358,11 @@ on_xfer_done(void *arg)
 	struct launch *l = arg;
 	struct side *s = &l->side[0];
 
-	if (ssh_xfer_reap(&l->xfer) && l->xfer.rc != 0 &&
-	    !l->xfer.cancelled)
+	if (ssh_xfer_reap(&l->xfer) && l->xfer.rc == 0)
+		debug(l->o, "%s: QUIC: transfer confirmed: %llu bytes from %s",
+		    s->conn.host, (unsigned long long)l->xfer.st.bytes,
+		    l->xfer.st.peer);
+	if (l->xfer.reaped && l->xfer.rc != 0 && !l->xfer.cancelled)
 		fail(l, l->xfer.e.status, "%s: %s", s->conn.host,
 		    l->xfer.e.msg);
 	return 0;
@@ -443,6 +456,8 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 		fail(l, e.status, "%s", e.msg);
 	} else {
 		s->started = 1;
+		debug(l->o, "%s: remote command and %s started", s->conn.host,
+		    s->quic_name);
 	}
 	free(body);
 }
@@ -525,7 +540,7 @@ publish_output(struct launch *l, int status)
 	if (l->out.warning[0] != '\0')
 		say(o, LAUNCH_SAY_WARNING, "warning: %s", l->out.warning);
 	if (atomic_out_publish(&l->out, &e) != 0) {
-		say(o, LAUNCH_SAY_WARNING, "%s", e.msg);
+		say(o, LAUNCH_SAY_ERROR, "%s", e.msg);
 		return EXIT_FAIL;
 	}
 	return status;
@@ -612,7 +627,7 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 		outcome(&l, &out);
 		launch_verdict(&out, &v);
 		if (v.warning[0] != '\0')
-			say(o, LAUNCH_SAY_WARNING, "%s", v.warning);
+			say(o, LAUNCH_SAY_ERROR, "%s", v.warning);
 	}
 	if (l.out_open)
 		v.status = publish_output(&l, v.status);
