@@ -86,6 +86,7 @@ struct launch_outcome {
 	int xfer_rc;		/* ... with quic_transfer's return */
 	int xfer_cancelled;	/* ... because we cancelled it */
 	int have_fail;		/* a local failure came first: */
+	int output_failed;	/* ... --pull's output (a full disk) */
 	int fail_status;
 	const char *fail_msg;
 };

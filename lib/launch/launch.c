@@ -58,6 +58,7 @@ struct launch {
 	struct ssh_xfer xfer;		/* --pull, --push: our end */
 	struct progress prog;
 	int have_fail;			/* first local failure, in fail */
+	int output_failed;		/* ... which was --pull's output */
 	struct rcp_error fail;
 	struct atomic_out out;		/* --pull --output */
 	int out_open;
@@ -351,6 +352,34 @@ on_closed(struct ssh_job *j, void *arg)
 		abort_all(l);
 }
 
+/*
+ * Our end of the transfer failed.  When it was our output that failed
+ * (quic_transfer's receiver says "receiver output failed: WHY"), that
+ * is a local error, said as one: the remote side only learns that its
+ * peer failed, and may report that (which cancels us) before we reap.
+ */
+static void
+xfer_failed(struct launch *l)
+{
+	static const char out[] = "receiver output failed: ";
+	const char *msg = l->xfer.e.msg, *name = l->out_open ?
+	    l->o->output : "stdout";
+
+	if (l->o->mode != LAUNCH_PULL || strncmp(msg, out, strlen(out)) != 0) {
+		if (!l->xfer.cancelled)
+			fail(l, l->xfer.e.status, "%s: %s",
+			    l->side[0].conn.host, msg);
+		return;
+	}
+	msg += strlen(out);
+	if (!l->have_fail)
+		l->output_failed = 1;
+	if (strncmp(msg, "write: ", 7) == 0)
+		fail(l, EXIT_FAIL, "%s: write error: %s", name, msg + 7);
+	else
+		fail(l, EXIT_FAIL, "%s", msg);
+}
+
 /* The transfer thread has ended. */
 static int
 on_xfer_done(void *arg)
@@ -362,9 +391,8 @@ on_xfer_done(void *arg)
 		debug(l->o, "%s: QUIC: transfer confirmed: %llu bytes from %s",
 		    s->conn.host, (unsigned long long)l->xfer.st.bytes,
 		    l->xfer.st.peer);
-	if (l->xfer.reaped && l->xfer.rc != 0 && !l->xfer.cancelled)
-		fail(l, l->xfer.e.status, "%s: %s", s->conn.host,
-		    l->xfer.e.msg);
+	if (l->xfer.reaped && l->xfer.rc != 0)
+		xfer_failed(l);
 	return 0;
 }
 
@@ -408,6 +436,7 @@ outcome(const struct launch *l, struct launch_outcome *out)
 	    l->xfer.rc != 0))
 		out->stdout_broken = stdout_broken();
 	out->have_fail = l->have_fail;
+	out->output_failed = l->output_failed;
 	out->fail_status = l->fail.status;
 	out->fail_msg = l->fail.msg;
 }
@@ -444,13 +473,19 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 	s->job.control_arg = s;
 	/* Our stdin is the data (--push) or nobody's: never the command's. */
 	s->job.in_fd = s->feed[0];
-	/* With --pull our stdout is the data: keep stray output off it. */
-	if (kind == SSH_REMOTE_PULL)
+	/*
+	 * With --pull our stdout is the data: keep stray output off it; and
+	 * once its reader has gone (| head), the remote side's complaints
+	 * about that are not worth a line, as with any pipeline.
+	 */
+	if (kind == SSH_REMOTE_PULL) {
 		s->job.out_fd = STDERR_FILENO;
-	if (l->o->mode == LAUNCH_FROMTO) {
-		snprintf(s->prefix, sizeof(s->prefix), "%s: ", s->conn.host);
-		s->job.err_prefix = s->prefix;
+		if (!l->out_open)
+			s->job.mute_fd = STDOUT_FILENO;
 	}
+	/* Remote lines say where they come from, ours being local. */
+	snprintf(s->prefix, sizeof(s->prefix), "%s: ", s->conn.host);
+	s->job.err_prefix = s->prefix;
 	if (ssh_job_start(&s->job, body, &e) != 0) {
 		ssh_job_free(&s->job);	/* what a half start opened */
 		fail(l, e.status, "%s", e.msg);
@@ -611,10 +646,8 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 	 */
 	ssh_xfer_finish(&l.xfer, *o->stop || l.side[0].quic_status != 0 ?
 	    0 : XFER_LINGER, o->stop);
-	if (l.xfer.reaped && l.xfer.rc != 0 && !l.xfer.cancelled &&
-	    !*o->stop)
-		fail(&l, l.xfer.e.status, "%s: %s", l.side[0].conn.host,
-		    l.xfer.e.msg);
+	if (l.xfer.reaped && l.xfer.rc != 0 && !*o->stop)
+		xfer_failed(&l);
 	/* Never success with the local end unfinished. */
 	if (l.xfer.abandoned && !*o->stop)
 		fail(&l, EXIT_FAIL, "%s: the local end of the transfer did "

@@ -93,6 +93,11 @@ launch_verdict(const struct launch_outcome *o, struct launch_verdict *v)
 		verdict(v, 128 + SIGPIPE, NULL);
 		return;
 	}
+	/* The remote sender fails only because our output did. */
+	if (o->have_fail && o->output_failed) {
+		verdict(v, o->fail_status, "%s", o->fail_msg);
+		return;
+	}
 	if (quic_failure(o, v) != 0)
 		return;
 	if (o->have_fail) {
