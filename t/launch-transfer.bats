@@ -222,18 +222,33 @@ fake_bin() {
 	assert_failure 9
 }
 
-@test "remote rcp-quic-* not found: its status and a clear message" {
+@test "remote rcp-quic-* not found: its status and one clear line, not the shell's" {
 	run -127 rcp-launch --pull --remote-bin "$T/nowhere" testhost echo hi
 	assert_failure 127
-	assert_output --partial "$T/nowhere/rcp-quic-send"
-	assert_output --partial 'rcp-launch: testhost: the remote rcp-quic-send could not be run (status 127): put it in the remote PATH or give its directory with --remote-bin'
+	assert_output 'rcp-launch: testhost: the remote rcp-quic-send could not be run (status 127): put it in the remote PATH or give its directory with --remote-bin'
 	run -127 rcp-launch --push --remote-bin "$T/nowhere" testhost cat </dev/null
 	assert_failure 127
-	assert_output --partial 'the remote rcp-quic-recv could not be run'
+	assert_output 'rcp-launch: testhost: the remote rcp-quic-recv could not be run (status 127): put it in the remote PATH or give its directory with --remote-bin'
+	mkdir "$T/noexec"
+	: >"$T/noexec/rcp-quic-send"
+	run -126 rcp-launch --pull --remote-bin "$T/noexec" testhost echo hi
+	assert_failure 126
+	assert_output --partial 'could not be run (status 126)'
+	assert_equal "${#lines[@]}" 1
 	run -127 rcp-launch --remote-bin "$T/nowhere" --from testhost --to testhost \
 	    'echo hi' cat
 	assert_failure 127
 	assert_output --partial 'testhost: the remote rcp-quic-send could not be run'
+	refute_output --partial 'line '
+}
+
+@test "a remote command killed by a signal: its status and one clear line" {
+	run rcp-launch --pull "${B[@]}" testhost 'echo data; sh -c "kill -KILL \$\$"'
+	assert_failure 137
+	assert_output $'data\nrcp-launch: testhost: the remote command was killed by signal 9 (Killed)'
+	run rcp-launch --push "${B[@]}" testhost 'sh -c "kill -SEGV \$\$"' </dev/null
+	assert_failure 139
+	assert_output 'rcp-launch: testhost: the remote command was killed by signal 11 (Segmentation fault)'
 }
 
 # --- the pin ------------------------------------------------------------------
