@@ -406,6 +406,7 @@ main(int argc, char *argv[])
 		status = launch_quic(&l, &t, &dst, command, consumer, &e);
 		free(command);
 		free(consumer);
+		free(opts);
 		return finish(status, &e);
 	}
 	if (argc < 1)
@@ -424,5 +425,6 @@ main(int argc, char *argv[])
 		status = launch_plain(&l, &t, command, &e);
 	}
 	free(command);
+	free(opts);
 	return finish(status, &e);
 }
