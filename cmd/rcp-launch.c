@@ -16,31 +16,61 @@
 #include "cli.h"
 #include "io.h"
 #include "launch.h"
+#include <libssh/callbacks.h>
 #include "parse.h"
 #include "quic.h"
 #include "quic_cli.h"
 #include "rcp.h"
 #include "wipe.h"
 
+static int verbose, quiet;
 static volatile sig_atomic_t got_signal;
 /* Written to by the signal handler: our end of the transfer stops now. */
 static volatile sig_atomic_t cancel_fd = -1;
 
+#define SYNOPSIS \
+	"usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...\n" \
+	"       rcp-launch --pull [--output FILE] [OPTIONS] [USER@]HOST " \
+	"COMMAND...\n" \
+	"       rcp-launch --push [OPTIONS] [USER@]HOST COMMAND...\n" \
+	"       rcp-launch [OPTIONS] --from [USER@]SRC --to [USER@]DST " \
+	"PRODUCER CONSUMER\n"
+
+/* One line per option, as the man page's OPTIONS lists them. */
+#define OPTION_LINES \
+	"  -p, --port PORT          the SSH port (wins over the config's)\n" \
+	"  -l, --login USER         the remote user (wins over USER@)\n" \
+	"  -i, --identity KEYFILE   authenticate with this private key\n" \
+	"  -F, --config CONFIG      read this ssh_config, not ~/.ssh/config\n" \
+	"  -o OPTION=VALUE          an ssh_config option, as with ssh -o\n" \
+	"  -v                       say each step on stderr; -vv, -vvv: more\n" \
+	"  -q                       quiet: no warnings or notes, only errors\n" \
+	"      --known-hosts FILE   verify host keys against FILE\n" \
+	"      --accept-new-host-key  record the key of an unknown host\n" \
+	"      --connect-timeout SECS  give up connecting after SECS seconds\n" \
+	"      --remote-bin DIR     where the remote rcp-quic-* programs are\n" \
+	"      --port-range LO-HI[,LO-HI...]  UDP ports a listener may bind\n" \
+	"      --progress[=NAME]    progress line on stderr, labelled NAME or " \
+	"rcp-launch\n" \
+	"      --pull               remote COMMAND's stdout to ours, over QUIC\n" \
+	"      --push               our stdin to remote COMMAND's, over QUIC\n" \
+	"      --from [USER@]SRC    run PRODUCER on SRC (with --to)\n" \
+	"      --to [USER@]DST      run CONSUMER on DST, fed by SRC over QUIC\n" \
+	"      --output FILE        with --pull: publish the data as FILE\n" \
+	"  -h, --help               print this help and exit\n" \
+	"  -V, --version            print the version and exit\n"
+
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason,
-	    "usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...\n"
-	    "       rcp-launch --pull [--output FILE] [OPTIONS] [USER@]HOST "
-	    "COMMAND...\n"
-	    "       rcp-launch --push [OPTIONS] [USER@]HOST COMMAND...\n"
-	    "       rcp-launch [OPTIONS] --from [USER@]SRC --to [USER@]DST "
-	    "PRODUCER CONSUMER\n"
-	    "options: [-p PORT] [-l USER] [-i KEYFILE] [-F CONFIG] "
-	    "[--known-hosts FILE]\n"
-	    "         [--accept-new-host-key] [--connect-timeout SECS] "
-	    "[--remote-bin DIR]\n"
-	    "         [--port-range LO-HI[,LO-HI...]] [--progress]\n");
+	diag_usage(reason, "%s", SYNOPSIS);
+}
+
+/* SPEC §1: the synopsis and one line per option, on stdout. */
+static void __attribute__((noreturn))
+help(void)
+{
+	diag_usage(NULL, "%s\n%s", SYNOPSIS, OPTION_LINES);
 }
 
 static void
@@ -81,7 +111,14 @@ die_of_signal(int sig)
 static void
 say(enum launch_say kind, const char *text)
 {
-	if (kind == LAUNCH_SAY_WARNING) {
+	if (kind == LAUNCH_SAY_DEBUG) {
+		if (verbose)
+			diag_warnx("debug1: %s", text);
+		return;
+	}
+	if (kind == LAUNCH_SAY_WARNING && quiet)
+		return;
+	if (kind == LAUNCH_SAY_WARNING || kind == LAUNCH_SAY_ERROR) {
 		diag_warnx("%s", text);
 		return;
 	}
@@ -105,6 +142,25 @@ say(enum launch_say kind, const char *text)
 	    "It is also possible that a host key has just been changed.\n");
 }
 
+static void
+say_step(const char *text)
+{
+	say(LAUNCH_SAY_DEBUG, text);
+}
+
+/*
+ * libssh's own log (-v, -vv, -vvv, or a LogLevel), one line each, marked
+ * as ours so that it never passes for the remote command's stderr.
+ */
+static void
+libssh_log(int prio, const char *fn, const char *text, void *arg)
+{
+	(void)fn;
+	(void)arg;
+	diag_warnx("debug%d: libssh: %s", prio <= SSH_LOG_PROTOCOL ? 1 :
+	    prio == SSH_LOG_PACKET ? 2 : 3, text);
+}
+
 /* COMMAND words joined with single spaces, as ssh(1) does. */
 static char *
 join_words(int argc, char **argv)
@@ -124,6 +180,14 @@ join_words(int argc, char **argv)
 		strcat(s, argv[i]);
 	}
 	return s;
+}
+
+/* Records when -o first set keyword. */
+static void
+note_first(const char *kw, const char *keyword, int seq, int *first)
+{
+	if (*first == 0 && strcmp(kw, keyword) == 0)
+		*first = seq;
 }
 
 /* The engine's status, its error, or the signal that stopped it. */
@@ -168,7 +232,11 @@ main(int argc, char *argv[])
 	struct quic_port_range ranges[QUIC_PORT_RANGES_MAX];
 	struct rcp_error e;
 	const char *from = NULL, *to = NULL;
-	int ch, pull = 0, push = 0, status;
+	int ch, pull = 0, push = 0, status, seq = 0;
+	int port_seq = 0, login_seq = 0, kh_seq = 0, o_port = 0, o_user = 0;
+	int o_kh = 0;
+	char **opts, **ignored, kw[64];
+	int i, nignored = 0;
 	size_t nranges;
 	uint64_t v;
 	char *command, *consumer;
@@ -185,19 +253,54 @@ main(int argc, char *argv[])
 	l.quic_debug = getenv("RCP_QUIC_DEBUG") != NULL;
 	l.quic_no_gso = getenv("RCP_QUIC_NO_GSO") != NULL;
 	/* '+': stop at HOST, so COMMAND's own options stay its own. */
-	while ((ch = getopt_long(argc, argv, "+:p:l:i:F:hV", longopts, NULL))
+	if ((opts = calloc((size_t)argc, sizeof(*opts))) == NULL ||
+	    (ignored = calloc((size_t)argc, sizeof(*ignored))) == NULL)
+		diag_die(SSH_EXIT_SSH, "out of memory");
+	t.options = opts;
+	while ((ch = getopt_long(argc, argv, "+:p:l:i:F:o:vqhV", longopts,
+	    NULL))
 	    != -1) {
+		seq++;
 		switch (ch) {
+		case 'o':
+			if (*optarg == '\0')
+				break;	/* as ssh does */
+			switch (ssh_option_check(optarg, kw, sizeof(kw), &e)) {
+			case -1:
+				diag_die_error(&e);
+			case 1:
+				/* Said once -q is known. */
+				if ((ignored[nignored++] = strdup(e.msg)) ==
+				    NULL)
+					diag_die(SSH_EXIT_SSH, "out of memory");
+				break;
+			}
+			opts[t.noptions++] = optarg;
+			note_first(kw, "port", seq, &o_port);
+			note_first(kw, "user", seq, &o_user);
+			note_first(kw, "userknownhostsfile", seq, &o_kh);
+			break;
+		case 'v':
+			if (verbose < 3)
+				verbose++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'p':
 			if (parse_uint(optarg, 1, 65535, &v) != 0)
 				diag_die(EXIT_USAGE, "-p %s: must be 1..65535",
 				    optarg);
 			t.port = (unsigned)v;
+			if (!port_seq)
+				port_seq = seq;
 			break;
 		case 'l':
 			if (*optarg == '\0')
 				usage("-l: empty user name");
 			t.login = optarg;
+			if (!login_seq)
+				login_seq = seq;
 			break;
 		case 'i':
 			t.identity = optarg;
@@ -207,6 +310,8 @@ main(int argc, char *argv[])
 			break;
 		case OPT_KNOWN_HOSTS:
 			t.known_hosts = optarg;
+			if (!kh_seq)
+				kh_seq = seq;
 			break;
 		case OPT_ACCEPT_NEW:
 			t.accept_new = 1;
@@ -250,7 +355,7 @@ main(int argc, char *argv[])
 			l.output = optarg;
 			break;
 		case 'h':
-			usage(NULL);
+			help();
 		case 'V':
 			diag_version();
 		default:
@@ -259,6 +364,22 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	for (i = 0; i < nignored; i++) {
+		if (!quiet)
+			diag_warnx("%s", ignored[i]);
+		free(ignored[i]);
+	}
+	free(ignored);
+	t.verbose = l.verbose = verbose;
+	t.debug = say_step;
+	ssh_set_log_callback(libssh_log);
+	/* ssh(1): the first value obtained wins, -o or not. */
+	if (o_port && o_port < port_seq)
+		t.port = 0;
+	if (o_user && o_user < login_seq)
+		t.login = NULL;
+	if (o_kh && o_kh < kh_seq)
+		t.known_hosts = NULL;
 	if (pull && push)
 		usage("--pull and --push are exclusive: pick one direction");
 	if ((from != NULL) != (to != NULL))
@@ -285,6 +406,7 @@ main(int argc, char *argv[])
 		status = launch_quic(&l, &t, &dst, command, consumer, &e);
 		free(command);
 		free(consumer);
+		free(opts);
 		return finish(status, &e);
 	}
 	if (argc < 1)
@@ -303,5 +425,6 @@ main(int argc, char *argv[])
 		status = launch_plain(&l, &t, command, &e);
 	}
 	free(command);
+	free(opts);
 	return finish(status, &e);
 }

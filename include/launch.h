@@ -22,7 +22,9 @@
 enum launch_mode { LAUNCH_PLAIN, LAUNCH_PULL, LAUNCH_PUSH, LAUNCH_FROMTO };
 
 enum launch_say {
-	LAUNCH_SAY_WARNING,		/* one diagnostic line */
+	LAUNCH_SAY_ERROR,		/* one line: why the run failed */
+	LAUNCH_SAY_WARNING,		/* one line a -q run does without */
+	LAUNCH_SAY_DEBUG,		/* one -v line: a step of the run */
 	LAUNCH_SAY_HOSTKEY_CHANGED,	/* the man-in-the-middle banner */
 	LAUNCH_SAY_HOSTKEY_REVOKED,	/* the revoked-key banner */
 };
@@ -35,6 +37,7 @@ struct launch_opts {
 	const char *progress_label;	/* --progress[=NAME], or NULL */
 	const char *output;		/* --pull --output FILE, or NULL */
 	int quic_debug, quic_no_gso;	/* quic_opts.debug, .no_gso */
+	int verbose;			/* -v: LAUNCH_SAY_DEBUG lines wanted */
 	volatile sig_atomic_t *stop;
 	volatile sig_atomic_t *cancel_fd;
 	void (*say)(enum launch_say kind, const char *text);
@@ -83,6 +86,7 @@ struct launch_outcome {
 	int xfer_rc;		/* ... with quic_transfer's return */
 	int xfer_cancelled;	/* ... because we cancelled it */
 	int have_fail;		/* a local failure came first: */
+	int output_failed;	/* ... --pull's output (a full disk) */
 	int fail_status;
 	const char *fail_msg;
 };

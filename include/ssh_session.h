@@ -27,6 +27,10 @@ struct ssh_target {
 	const char *known_hosts;	/* default ~/.ssh/known_hosts */
 	int accept_new;			/* record an unknown host key */
 	long connect_timeout;		/* seconds, 0: none */
+	char *const *options;		/* -o arguments, checked, in order */
+	int noptions;
+	int verbose;			/* -v count: 0, 1, 2, 3 */
+	void (*debug)(const char *line);	/* -v: a step, or NULL */
 };
 
 struct ssh_conn {
@@ -56,6 +60,36 @@ int ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 
 /* Disconnects and frees; safe on a connection that failed to open. */
 void ssh_conn_close(struct ssh_conn *c);
+
+/*
+ * -o: checks one argument as ssh(1) reads it ("Keyword=value",
+ * "Keyword value"), its keyword lower-cased into kw.  Returns 0 when
+ * libssh's config parser or rcp-launch applies it; 1 when libssh knows
+ * the keyword but ignores it (e->msg then holds a warning); -1 with e
+ * (status SSH_EXIT_SSH) for an unknown keyword, a missing or bad value,
+ * or Host, Match and Include, which ssh refuses there too.
+ */
+int ssh_option_check(const char *arg, char *kw, size_t ksize,
+    struct rcp_error *e);
+
+/* Splits "Keyword[ =]value": kw lower-cased.  Returns 0, or -1. */
+int ssh_option_split(const char *arg, char *kw, size_t ksize,
+    const char **value);
+
+/*
+ * The first -o value for keyword (its first word, lower-cased), for
+ * the keywords rcp-launch reads itself.  Returns 1 with value, or 0.
+ */
+int ssh_option_lookup(const struct ssh_target *t, const char *keyword,
+    char *value, size_t vsize);
+
+/*
+ * Hands t's -o options to libssh's config parser.  Call it before the
+ * config files are parsed: libssh keeps the first value it obtains for
+ * a keyword, so -o wins, as in ssh(1).  Returns 0, or -1 with e.
+ */
+int ssh_options_apply(ssh_session s, const struct ssh_target *t,
+    struct rcp_error *e);
 
 /* The user's home directory: $HOME if set, else the password entry. */
 const char *ssh_home_dir(void);

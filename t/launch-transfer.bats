@@ -181,15 +181,35 @@ fake_bin() {
 	assert_failure 7
 }
 
-@test "--pull into a stdout closed early: status 141, as in plain mode" {
+@test "--pull into a stdout closed early: status 141, as in plain mode, and not a word" {
 	run_pipe "rcp-launch --pull ${B[*]} testhost cat '$BIG' | head -c 5 >/dev/null"
 	assert_failure 141
+	assert_output ''
+}
+
+@test "--pull into a full device: our own line names stdout or the --output file" {
+	mknod "$T/full" c 1 7 || skip "cannot make a device node here"
+	run_pipe "rcp-launch --pull ${B[*]} testhost cat '$BIG' >'$T/full'"
+	assert_failure 1
+	assert_line 'rcp-launch: stdout: write error: No space left on device'
+	run rcp-launch --pull "${B[@]}" --output "$T/full" testhost cat "$BIG"
+	assert_failure 1
+	assert_line "rcp-launch: $T/full: write error: No space left on device"
+}
+
+@test "--pull and --push: remote stderr lines say which host they come from" {
+	run rcp-launch --pull "${B[@]}" testhost 'echo one >&2; echo data'
+	assert_success
+	assert_output $'testhost: one\ndata'
+	run rcp-launch --push "${B[@]}" testhost 'cat >/dev/null; echo two >&2' </dev/null
+	assert_success
+	assert_output 'testhost: two'
 }
 
 @test "a --pull producer reading a missing file: its status and message" {
 	run rcp-launch --pull "${B[@]}" testhost cat "$T/missing"
 	assert_failure 1
-	assert_output "cat: $T/missing: No such file or directory"
+	assert_output "testhost: cat: $T/missing: No such file or directory"
 }
 
 @test "a remote line cut by the listener's ready line arrives whole" {
@@ -199,7 +219,7 @@ fake_bin() {
 	    "printf 'part one, ' >&2; sleep 1; echo 'part two' >&2; echo data"
 	assert_success
 	assert_output 'data'
-	[ "$stderr" = 'part one, part two' ]
+	[ "$stderr" = 'testhost: part one, part two' ]
 }
 
 @test "--from/--to: the producer's or the consumer's status" {
@@ -212,18 +232,33 @@ fake_bin() {
 	assert_failure 9
 }
 
-@test "remote rcp-quic-* not found: its status and a clear message" {
+@test "remote rcp-quic-* not found: its status and one clear line, not the shell's" {
 	run -127 rcp-launch --pull --remote-bin "$T/nowhere" testhost echo hi
 	assert_failure 127
-	assert_output --partial "$T/nowhere/rcp-quic-send"
-	assert_output --partial 'rcp-launch: testhost: the remote rcp-quic-send could not be run (status 127): put it in the remote PATH or give its directory with --remote-bin'
+	assert_output 'rcp-launch: testhost: the remote rcp-quic-send could not be run (status 127): put it in the remote PATH or give its directory with --remote-bin'
 	run -127 rcp-launch --push --remote-bin "$T/nowhere" testhost cat </dev/null
 	assert_failure 127
-	assert_output --partial 'the remote rcp-quic-recv could not be run'
+	assert_output 'rcp-launch: testhost: the remote rcp-quic-recv could not be run (status 127): put it in the remote PATH or give its directory with --remote-bin'
+	mkdir "$T/noexec"
+	: >"$T/noexec/rcp-quic-send"
+	run -126 rcp-launch --pull --remote-bin "$T/noexec" testhost echo hi
+	assert_failure 126
+	assert_output --partial 'could not be run (status 126)'
+	assert_equal "${#lines[@]}" 1
 	run -127 rcp-launch --remote-bin "$T/nowhere" --from testhost --to testhost \
 	    'echo hi' cat
 	assert_failure 127
 	assert_output --partial 'testhost: the remote rcp-quic-send could not be run'
+	refute_output --partial 'line '
+}
+
+@test "a remote command killed by a signal: its status and one clear line" {
+	run rcp-launch --pull "${B[@]}" testhost 'echo data; sh -c "kill -KILL \$\$"'
+	assert_failure 137
+	assert_output $'data\nrcp-launch: testhost: the remote command was killed by signal 9 (Killed)'
+	run rcp-launch --push "${B[@]}" testhost 'sh -c "kill -SEGV \$\$"' </dev/null
+	assert_failure 139
+	assert_output 'rcp-launch: testhost: the remote command was killed by signal 11 (Segmentation fault)'
 }
 
 # --- the pin ------------------------------------------------------------------
@@ -362,7 +397,7 @@ stranger() {
 	    >"$T/got.tar" 2>"$T/err"
 	[ "$(tar -xOf "$T/got.tar" dir/file)" = genuine ]
 	# Relayed as it came, never taken for ours.
-	grep -qxF "dir/$S_LINE" "$T/err"
+	grep -qxF "testhost: dir/$S_LINE" "$T/err"
 	kill -0 "$S_PID"	# still waiting: nobody came
 	kill "$S_PID"
 }
@@ -372,7 +407,7 @@ stranger() {
 	run rcp-launch --push "${B[@]}" testhost \
 	    "echo '$S_LINE' >&2; sleep 1; cat >'$T/pushed'" <"$BIG"
 	assert_success
-	assert_output "$S_LINE"
+	assert_output "testhost: $S_LINE"
 	cmp "$BIG" "$T/pushed"
 	kill -0 "$S_PID"
 	kill "$S_PID"
@@ -385,14 +420,14 @@ stranger() {
 	    echo 'RCP_LAUNCH quic 0' >&2; exit 3"
 	assert_failure 3
 	assert_output - <<-'EOF'
-	x RCP_LAUNCH status 0
-	RCP_LAUNCH status 0
-	RCP_LAUNCH quic 0
+	testhost: x RCP_LAUNCH status 0
+	testhost: RCP_LAUNCH status 0
+	testhost: RCP_LAUNCH quic 0
 	EOF
 	run rcp-launch --push "${B[@]}" testhost \
 	    "echo 'RCP_LAUNCH status 0' >&2; exit 3" </dev/null
 	assert_failure 3
-	assert_output 'RCP_LAUNCH status 0'
+	assert_output 'testhost: RCP_LAUNCH status 0'
 }
 
 @test "a long unfinished stderr line never cuts a control line in two" {
@@ -403,12 +438,12 @@ stranger() {
 		rcp-launch --pull "${B[@]}" testhost \
 		    "echo hi; printf '%${n}s' x >&2" >"$T/out" 2>"$T/err"
 		[ "$(cat "$T/out")" = hi ]
-		[ "$(wc -c <"$T/err")" -eq "$n" ]
+		[ "$(wc -c <"$T/err")" -eq "$((n + 10))" ]	# "testhost: "
 		[ "$(grep -c RCP_LAUNCH "$T/err")" -eq 0 ]
 		rcp-launch --pull "${B[@]}" testhost \
 		    "printf '%${n}s' x >&2; sleep 0.2; echo hi" >"$T/out" 2>"$T/err"
 		[ "$(cat "$T/out")" = hi ]
-		[ "$(wc -c <"$T/err")" -eq "$n" ]
+		[ "$(wc -c <"$T/err")" -eq "$((n + 10))" ]	# "testhost: "
 	done
 }
 

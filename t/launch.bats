@@ -36,6 +36,33 @@ fingerprint() {
 	assert_output --partial '--from [USER@]SRC --to [USER@]DST'
 }
 
+# The options --help describes: those on an indented "-x, --long ARG  text"
+# line.
+help_options() {
+	rcp-launch --help |
+	    sed -n 's/^ \+\(-[^ ]\(.*[^ ]\)\?\)  \+[^ ].*$/\1/p' |
+	    grep -oE -- '(^|[ ,])--?[A-Za-z][-A-Za-z]*' | tr -d ' ,' | sort -u
+}
+
+@test "--help describes every option of the man page and the completion, in 80 columns" {
+	local opts missing
+	run rcp-launch --help
+	assert_success
+	assert_line --index 0 --partial 'usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...'
+	run awk 'length($0) >= 80' <<<"$output"
+	assert_output ''
+	# mdoc: ".It Fl p Ar port", ".It Fl h , Fl \-help".
+	opts=$({ grep '^\.It Fl' "$TOP/man/rcp-launch.1" |
+	    grep -oE 'Fl [\\-]*[A-Za-z][-A-Za-z]*' | sed 's/^Fl //; s/\\//g; s/^/-/'
+	    sed -n "/compgen -W '-/,/'/p" "$TOP/completions/bash/rcp-launch" |
+	    sed "s/.*compgen -W '//" |
+	    grep -oE -- "(^|[ \t'])--?[A-Za-z][-A-Za-z]*" | tr -d " \t'"; } |
+	    sort -u)
+	[ "$(wc -l <<<"$opts")" -ge 15 ]
+	missing=$(comm -23 <(echo "$opts") <(help_options))
+	assert_equal "$missing" ''
+}
+
 @test "-V prints name and version" {
 	run rcp-launch -V
 	assert_success
@@ -184,6 +211,119 @@ fingerprint() {
 	run rcp-launch -F "$T/cfg" other 'echo via-config'
 	assert_success
 	assert_output 'via-config'
+}
+
+@test "-o applies ssh_config options as ssh -o does, in either form" {
+	: >"$T/kh"
+	run rcp-launch -F /dev/null -o HostName=127.0.0.1 -o "Port $SSHD_PORT" \
+	    -o User=root -o "IdentityFile=$HOME/.ssh/id_ed25519" \
+	    -o "UserKnownHostsFile $T/kh" -o StrictHostKeyChecking=accept-new \
+	    -o HashKnownHosts=no elsewhere 'echo $USER'
+	assert_success
+	assert_line root
+	assert_line "rcp-launch: warning: permanently added 'elsewhere' (ED25519 key fingerprint is $(fingerprint)) to $T/kh"
+	grep -q "^\[127.0.0.1\]:$SSHD_PORT $(cut -d' ' -f1,2 "$SSHD_HOSTKEY")" "$T/kh"
+}
+
+@test "-o wins over the config file; the first value obtained wins, as in ssh" {
+	run rcp-launch -o Port=1 testhost true
+	assert_failure 255
+	assert_output --partial 'refused'
+	run rcp-launch -o Port=1 -p "$SSHD_PORT" testhost true
+	assert_failure 255
+	run rcp-launch -p "$SSHD_PORT" -o Port=1 testhost 'echo ran'
+	assert_success
+	assert_output ran
+	run rcp-launch -o User=root nosuchuser@testhost 'echo $USER'
+	assert_success
+	assert_output root
+	run rcp-launch -l nosuchuser -o User=root testhost true
+	assert_failure 255
+	assert_output --partial 'nosuchuser@testhost: Permission denied'
+	# The config's "no" would record the key; -o's yes comes first.
+	config "$T/cfg" "StrictHostKeyChecking no"
+	: >"$T/kh"
+	run rcp-launch -F "$T/cfg" -o StrictHostKeyChecking=yes \
+	    -o "UserKnownHostsFile=$T/kh" testhost "touch $T/marker"
+	assert_failure 255
+	assert_output --partial 'host key verification failed: host unknown'
+	refute_output --partial 'taken as accept-new'
+	assert_file_not_exist "$T/marker"
+	# -o's no: accept-new with the warning, which names -o.
+	run rcp-launch -F "$T/cfg" -o StrictHostKeyChecking=no \
+	    -o "UserKnownHostsFile=$T/kh" testhost 'echo ran'
+	assert_success
+	assert_line --index 0 'rcp-launch: testhost: warning: StrictHostKeyChecking no (-o) is taken as accept-new: an unknown host key is recorded, a changed one refused'
+	assert_line ran
+}
+
+@test "-v says each step, marked as ours; libssh's log too; stdout untouched" {
+	rcp-launch -v testhost 'echo out; echo err >&2' >"$T/out" 2>"$T/err"
+	assert_equal "$(cat "$T/out")" out
+	run cat "$T/err"
+	assert_line "rcp-launch: debug1: testhost: connecting to 127.0.0.1 port $SSHD_PORT as root"
+	assert_line "rcp-launch: debug1: testhost: host key verified: ED25519 key fingerprint is $(fingerprint)"
+	assert_line 'rcp-launch: debug1: testhost: authenticated as root'
+	assert_line 'rcp-launch: debug1: testhost: remote command started'
+	assert_line --regexp '^rcp-launch: debug1: libssh: .*OpenSSH'
+	# Every line but the remote command's own is marked.
+	run grep -v -e '^rcp-launch: debug1: ' -e '^err$' "$T/err"
+	assert_output ''
+	rcp-launch -vvv testhost true 2>"$T/err"
+	grep -q '^rcp-launch: debug3: libssh: ' "$T/err"
+	rcp-launch -v --remote-bin "$TOP/bin" --pull testhost 'echo data' >"$T/out" 2>"$T/err"
+	assert_equal "$(cat "$T/out")" data
+	run cat "$T/err"
+	assert_line --regexp '^rcp-launch: debug1: testhost: ready line received: the remote rcp-quic-send listens on port [0-9]+$'
+	assert_line --regexp '^rcp-launch: debug1: testhost: QUIC: transfer confirmed: 5 bytes from '
+	run rcp-launch testhost true
+	assert_output ''
+}
+
+@test "-q: no warnings or notes of rcp-launch's own; errors and remote stderr stay" {
+	config "$T/cfg" "StrictHostKeyChecking no"
+	: >"$T/kh"
+	run rcp-launch -q -F "$T/cfg" --known-hosts "$T/kh" -o ForwardAgent=no \
+	    testhost 'echo remote-err >&2'
+	assert_success
+	assert_output remote-err
+	grep -q "$(cut -d' ' -f2 "$SSHD_HOSTKEY")" "$T/kh"
+	: >"$T/kh2"
+	run rcp-launch -q --known-hosts "$T/kh2" testhost true
+	assert_failure 255
+	assert_output --partial 'rcp-launch: testhost: host key verification failed: host unknown'
+	run rcp-launch -q --remote-bin "$TOP/bin" --pull testhost 'echo oops >&2; exit 3'
+	assert_failure 3
+	assert_output --partial 'oops'
+}
+
+@test "-o refuses what ssh refuses, with status 255 and one line" {
+	run rcp-launch -o Foo=bar testhost "touch $T/marker"
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Foo=bar': unknown option 'foo'"
+	run rcp-launch -o Port testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Port': no value after the keyword"
+	run rcp-launch -o Port=abc testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Port=abc': bad value 'abc'"
+	run rcp-launch -o StrictHostKeyChecking=maybe testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'StrictHostKeyChecking=maybe': bad value 'maybe'"
+	run rcp-launch -o Ciphers=rot13 testhost true
+	assert_failure 255
+	assert_output --regexp "^rcp-launch: -o 'Ciphers=rot13': bad value: .*rot13"
+	run rcp-launch -o Host=x testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o 'Host=x': not supported on the command line (as in ssh)"
+	assert_file_not_exist "$T/marker"
+	# Known to libssh, not implemented by it: said, then ignored.
+	run rcp-launch -o ForwardAgent=yes testhost 'echo ran'
+	assert_success
+	assert_output - <<-'EOF'
+	rcp-launch: warning: -o 'ForwardAgent=yes': libssh does not support forwardagent: ignored
+	ran
+	EOF
 }
 
 @test "-p overrides the config's Port" {

@@ -58,6 +58,7 @@ struct launch {
 	struct ssh_xfer xfer;		/* --pull, --push: our end */
 	struct progress prog;
 	int have_fail;			/* first local failure, in fail */
+	int output_failed;		/* ... which was --pull's output */
 	struct rcp_error fail;
 	struct atomic_out out;		/* --pull --output */
 	int out_open;
@@ -101,6 +102,9 @@ open_conn(const struct launch_opts *o, struct ssh_conn *c,
 	return rc;
 }
 
+#define debug(o, ...) do { if ((o)->verbose) \
+	say((o), LAUNCH_SAY_DEBUG, __VA_ARGS__); } while (0)
+
 /* ---- plain mode ------------------------------------------------------- */
 
 int
@@ -120,14 +124,15 @@ launch_plain(const struct launch_opts *o, const struct ssh_target *t,
 		ssh_conn_close(&conn);
 		return -1;
 	}
+	debug(o, "%s: remote command started", conn.host);
 	io_grow_pipe(STDOUT_FILENO, SSH_JOB_IO_BUF);
 	rc = ssh_jobs_run(jobs, 1, &loop, e);
 	if (rc < 0)
-		say(o, LAUNCH_SAY_WARNING, "%s", e->msg);
+		say(o, LAUNCH_SAY_ERROR, "%s", e->msg);
 	if (job.lost && !*o->stop)
-		say(o, LAUNCH_SAY_WARNING, "%s", job.lost_msg);
+		say(o, LAUNCH_SAY_ERROR, "%s", job.lost_msg);
 	if (job.out_broken != 0 && job.out_broken != EPIPE)
-		say(o, LAUNCH_SAY_WARNING, "write error: stdout: %s",
+		say(o, LAUNCH_SAY_ERROR, "write error: stdout: %s",
 		    strerror(job.out_broken));
 	status = ssh_job_status(&job);
 	/* A local failure is not an SSH one: 1, as the QUIC modes say. */
@@ -137,10 +142,10 @@ launch_plain(const struct launch_opts *o, const struct ssh_target *t,
 		status = EXIT_FAIL;
 	else if (status == SSH_EXIT_SSH && !job.lost && !*o->stop &&
 	    job.exit_signal[0] == '\0')
-		say(o, LAUNCH_SAY_WARNING, "%s: remote command ended without "
+		say(o, LAUNCH_SAY_ERROR, "%s: remote command ended without "
 		    "an exit status", conn.host);
 	else if (job.exit_signal[0] != '\0' && status == SSH_EXIT_SSH)
-		say(o, LAUNCH_SAY_WARNING, "%s: remote command killed by "
+		say(o, LAUNCH_SAY_ERROR, "%s: remote command killed by "
 		    "unknown signal %s", conn.host, job.exit_signal);
 	ssh_job_free(&job);
 	ssh_conn_close(&conn);
@@ -234,6 +239,8 @@ start_xfer(struct launch *l, struct side *s)
 	}
 	if (l->o->connect_timeout > 0)
 		x->o.connect_timeout = l->o->connect_timeout;
+	debug(l->o, "%s: QUIC: connecting to %s port %u, pinned to %s",
+	    s->conn.host, x->o.host, (unsigned)x->o.port, s->pin);
 	if (ssh_xfer_start(x, &e) != 0)
 		fail(l, e.status, "%s", e.msg);
 }
@@ -271,6 +278,8 @@ feed_dst(struct launch *l, struct side *src)
 		fail(l, e.status, "%s", e.msg);
 		return;
 	}
+	debug(l->o, "%s: passing %s's address and pin on", d->conn.host,
+	    src->conn.host);
 	/* A few hundred bytes: the pipe takes them without blocking. */
 	w = io_write_full(d->feed[1], line, strlen(line)) == 0 &&
 	    io_write_full(d->feed[1], pem, len) == 0;
@@ -298,6 +307,8 @@ on_ready_line(struct launch *l, struct side *s, const char *line)
 		return;
 	}
 	s->ready = 1;
+	debug(l->o, "%s: ready line received: the remote %s listens on "
+	    "port %u", s->conn.host, s->quic_name, (unsigned)s->port);
 	if (l->o->mode == LAUNCH_FROMTO)
 		feed_dst(l, s);
 	else
@@ -342,6 +353,34 @@ on_closed(struct ssh_job *j, void *arg)
 		abort_all(l);
 }
 
+/*
+ * Our end of the transfer failed.  When it was our output that failed
+ * (quic_transfer's receiver says "receiver output failed: WHY"), that
+ * is a local error, said as one: the remote side only learns that its
+ * peer failed, and may report that (which cancels us) before we reap.
+ */
+static void
+xfer_failed(struct launch *l)
+{
+	static const char out[] = "receiver output failed: ";
+	const char *msg = l->xfer.e.msg, *name = l->out_open ?
+	    l->o->output : "stdout";
+
+	if (l->o->mode != LAUNCH_PULL || strncmp(msg, out, strlen(out)) != 0) {
+		if (!l->xfer.cancelled)
+			fail(l, l->xfer.e.status, "%s: %s",
+			    l->side[0].conn.host, msg);
+		return;
+	}
+	msg += strlen(out);
+	if (!l->have_fail)
+		l->output_failed = 1;
+	if (strncmp(msg, "write: ", 7) == 0)
+		fail(l, EXIT_FAIL, "%s: write error: %s", name, msg + 7);
+	else
+		fail(l, EXIT_FAIL, "%s", msg);
+}
+
 /* The transfer thread has ended. */
 static int
 on_xfer_done(void *arg)
@@ -349,10 +388,12 @@ on_xfer_done(void *arg)
 	struct launch *l = arg;
 	struct side *s = &l->side[0];
 
-	if (ssh_xfer_reap(&l->xfer) && l->xfer.rc != 0 &&
-	    !l->xfer.cancelled)
-		fail(l, l->xfer.e.status, "%s: %s", s->conn.host,
-		    l->xfer.e.msg);
+	if (ssh_xfer_reap(&l->xfer) && l->xfer.rc == 0)
+		debug(l->o, "%s: QUIC: transfer confirmed: %llu bytes from %s",
+		    s->conn.host, (unsigned long long)l->xfer.st.bytes,
+		    l->xfer.st.peer);
+	if (l->xfer.reaped && l->xfer.rc != 0)
+		xfer_failed(l);
 	return 0;
 }
 
@@ -396,6 +437,7 @@ outcome(const struct launch *l, struct launch_outcome *out)
 	    l->xfer.rc != 0))
 		out->stdout_broken = stdout_broken();
 	out->have_fail = l->have_fail;
+	out->output_failed = l->output_failed;
 	out->fail_status = l->fail.status;
 	out->fail_msg = l->fail.msg;
 }
@@ -433,18 +475,26 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 	s->job.control_arg = s;
 	/* Our stdin is the data (--push) or nobody's: never the command's. */
 	s->job.in_fd = s->feed[0];
-	/* With --pull our stdout is the data: keep stray output off it. */
-	if (kind == SSH_REMOTE_PULL)
+	/*
+	 * With --pull our stdout is the data: keep stray output off it; and
+	 * once its reader has gone (| head), the remote side's complaints
+	 * about that are not worth a line, as with any pipeline.
+	 */
+	if (kind == SSH_REMOTE_PULL) {
 		s->job.out_fd = STDERR_FILENO;
-	if (l->o->mode == LAUNCH_FROMTO) {
-		snprintf(s->prefix, sizeof(s->prefix), "%s: ", s->conn.host);
-		s->job.err_prefix = s->prefix;
+		if (!l->out_open)
+			s->job.mute_fd = STDOUT_FILENO;
 	}
+	/* Remote lines say where they come from, ours being local. */
+	snprintf(s->prefix, sizeof(s->prefix), "%s: ", s->conn.host);
+	s->job.err_prefix = s->prefix;
 	if (ssh_job_start(&s->job, body, &e) != 0) {
 		ssh_job_free(&s->job);	/* what a half start opened */
 		fail(l, e.status, "%s", e.msg);
 	} else {
 		s->started = 1;
+		debug(l->o, "%s: remote command and %s started", s->conn.host,
+		    s->quic_name);
 	}
 	free(body);
 }
@@ -527,7 +577,7 @@ publish_output(struct launch *l, int status)
 	if (l->out.warning[0] != '\0')
 		say(o, LAUNCH_SAY_WARNING, "warning: %s", l->out.warning);
 	if (atomic_out_publish(&l->out, &e) != 0) {
-		say(o, LAUNCH_SAY_WARNING, "%s", e.msg);
+		say(o, LAUNCH_SAY_ERROR, "%s", e.msg);
 		return EXIT_FAIL;
 	}
 	return status;
@@ -598,10 +648,8 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 	 */
 	ssh_xfer_finish(&l.xfer, *o->stop || l.side[0].quic_status != 0 ?
 	    0 : XFER_LINGER, o->stop);
-	if (l.xfer.reaped && l.xfer.rc != 0 && !l.xfer.cancelled &&
-	    !*o->stop)
-		fail(&l, l.xfer.e.status, "%s: %s", l.side[0].conn.host,
-		    l.xfer.e.msg);
+	if (l.xfer.reaped && l.xfer.rc != 0 && !*o->stop)
+		xfer_failed(&l);
 	/* Never success with the local end unfinished. */
 	if (l.xfer.abandoned && !*o->stop)
 		fail(&l, EXIT_FAIL, "%s: the local end of the transfer did "
@@ -614,7 +662,7 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 		outcome(&l, &out);
 		launch_verdict(&out, &v);
 		if (v.warning[0] != '\0')
-			say(o, LAUNCH_SAY_WARNING, "%s", v.warning);
+			say(o, LAUNCH_SAY_ERROR, "%s", v.warning);
 	}
 	if (l.out_open)
 		v.status = publish_output(&l, v.status);

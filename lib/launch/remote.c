@@ -90,19 +90,32 @@ static const char listen_addr[] =
     "case $rcp_ip in ''|*[!0-9a-fA-F.:]*|[fF][eE][89aAbB]?:*) rcp_ip=0 ;;\n"
     "*:*) rcp_ip=\"[$rcp_ip]:0\" ;; *) rcp_ip=\"$rcp_ip:0\" ;; esac\n";
 
+/*
+ * The script's own shell says nothing the user would see: its stderr
+ * (a pipeline member's death by a signal, "command not found") goes
+ * nowhere; fd 5 is the channel's stderr, given to what it runs.  A
+ * program that is missing or cannot be run is told by its status
+ * alone, 127 or 126, as the shell would give it.
+ */
+static const char head[] =
+    "exec 5>&2 2>/dev/null\n"
+    "rcp_x() { case $1 in */*) [ -f \"$1\" ] || return 127; "
+    "[ -x \"$1\" ] || return 126 ;; *) command -v \"$1\" >/dev/null || "
+    "return 127 ;; esac; \"$@\"; }\n";
+
 /* Reads the listener's ready line and sends it on as a control line. */
 static const char ready_relay[] =
     "{ IFS= read -r rcp_l && printf '" CONTROL "%s\\n' " SECRET
-    " \"$rcp_l\" >&2; } >/dev/null";
+    " \"$rcp_l\" >&5; } >/dev/null";
 
 /* The user's command in its own subshell, then its status report. */
 static void
 user_half(FILE *f, const char *command)
 {
-	fprintf(f, "{ (unset %s rcp_ip rcp_to rcp_pin; %s\n); ",
+	fprintf(f, "{ (unset %s rcp_ip rcp_to rcp_pin; %s\n) 2>&5 5>&-; ",
 	    SSH_JOB_SECRET_VAR, command);
 	fputs("printf '" CONTROL SSH_REMOTE_STATUS "%s\\n' " SECRET
-	    " $? >&2; }", f);
+	    " $? >&5; }", f);
 }
 
 char *
@@ -110,8 +123,8 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 {
 	const char *name = s->kind == SSH_REMOTE_PULL ? "rcp-quic-send" :
 	    "rcp-quic-recv";
-	static const char report[] = "; printf '" CONTROL SSH_REMOTE_QUIC
-	    "%s\\n' " SECRET " $? >&2; }";
+	static const char report[] = " 2>&5 5>&-; printf '" CONTROL
+	    SSH_REMOTE_QUIC "%s\\n' " SECRET " $? >&5; }";
 	char *prog, *buf = NULL;
 	size_t len;
 	FILE *f;
@@ -123,12 +136,13 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 		free(prog);
 		return NULL;
 	}
+	fputs(head, f);
 	switch (s->kind) {
 	case SSH_REMOTE_PULL:
 		/* The program's stdout is unused: its fd 3 takes the pipe. */
 		fputs(listen_addr, f);
 		user_half(f, s->command);
-		fprintf(f, " | { { %s", prog);
+		fprintf(f, " | { { rcp_x %s", prog);
 		rc = listen_opts(f, s);
 		fputs(" 3>&1 >/dev/null", f);
 		fputs(report, f);
@@ -137,7 +151,7 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 	case SSH_REMOTE_PUSH:
 		/* Its stdout, the data, goes round the relay's pipe on fd 4. */
 		fputs(listen_addr, f);
-		fprintf(f, "{ { %s", prog);
+		fprintf(f, "{ { rcp_x %s", prog);
 		rc = listen_opts(f, s);
 		fputs(" 3>&1 >&4 4>&-", f);
 		fputs(report, f);
@@ -147,7 +161,7 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 	case SSH_REMOTE_TO:
 		/* The identity stays in the channel: fd 3 is its stdin. */
 		fprintf(f, "read -r rcp_to rcp_pin || exit 0\n"
-		    "{ %s --connect \"$rcp_to\" --pin \"$rcp_pin\" "
+		    "{ rcp_x %s --connect \"$rcp_to\" --pin \"$rcp_pin\" "
 		    "--identity /dev/fd/3", prog);
 		if (s->connect_timeout > 0)
 			fprintf(f, " --connect-timeout %u", s->connect_timeout);

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "launch.h"
 
@@ -83,6 +84,14 @@ launch_verdict(const struct launch_outcome *o, struct launch_verdict *v)
 	v->warning[0] = '\0';
 	for (i = 0; i < o->n; i++) {
 		st = o->side[i].cmd_status;
+		if (st > 128 && st < 128 + NSIG &&
+		    !consequence(&o->side[i], st)) {
+			/* Its shell's own words about it are not shown. */
+			verdict(v, st, "%s: the remote command was killed by "
+			    "signal %d (%s)", o->side[i].host, st - 128,
+			    strsignal(st - 128));
+			return;
+		}
 		if (st > 0 && !consequence(&o->side[i], st)) {
 			verdict(v, st, NULL);
 			return;
@@ -91,6 +100,11 @@ launch_verdict(const struct launch_outcome *o, struct launch_verdict *v)
 	/* As in plain mode, a closed stdout is a SIGPIPE, not an error. */
 	if (o->mode == LAUNCH_PULL && xfer_failed && o->stdout_broken) {
 		verdict(v, 128 + SIGPIPE, NULL);
+		return;
+	}
+	/* The remote sender fails only because our output did. */
+	if (o->have_fail && o->output_failed) {
+		verdict(v, o->fail_status, "%s", o->fail_msg);
 		return;
 	}
 	if (quic_failure(o, v) != 0)

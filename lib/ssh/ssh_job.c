@@ -154,6 +154,7 @@ ssh_job_init(struct ssh_job *j, struct ssh_conn *c)
 	j->in_fd = STDIN_FILENO;
 	j->out_fd = STDOUT_FILENO;
 	j->err_fd = STDERR_FILENO;
+	j->mute_fd = -1;
 	j->at_line_start = 1;
 }
 
@@ -307,6 +308,12 @@ ssh_job_free(struct ssh_job *j)
 static void
 relay_err(struct ssh_job *j, const char *p, size_t n)
 {
+	struct pollfd m = { j->mute_fd, POLLOUT, 0 };
+
+	/* A pipe whose reader has gone polls as POLLERR. */
+	if (j->mute_fd >= 0 && poll(&m, 1, 0) == 1 &&
+	    (m.revents & POLLERR) != 0)
+		return;
 	while (n > 0) {
 		const char *nl = j->err_prefix != NULL ?
 		    memchr(p, '\r', n) : NULL;

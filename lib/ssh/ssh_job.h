@@ -67,6 +67,9 @@ struct ssh_job {
 	int out_fd;		/* where the remote stdout goes */
 	int err_fd;		/* where the remote stderr goes */
 	const char *err_prefix;	/* "HOST: " or NULL */
+	/* >= 0: once this fd's reader is gone, stderr is no longer relayed
+	 * (what the remote side says then is about that, and moot). */
+	int mute_fd;
 	int controls_pending;	/* control lines still expected on stderr */
 	ssh_job_control_fn on_control;
 	void *control_arg;

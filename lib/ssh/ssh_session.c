@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,21 @@ ssh_home_dir(void)
 		return home;
 	pw = getpwuid(getuid());
 	return pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : "/";
+}
+
+/* -v: one step of the login, handed to the caller to print. */
+static void __attribute__((format(printf, 2, 3)))
+step(const struct ssh_target *t, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (t->debug == NULL || t->verbose <= 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	t->debug(line);
 }
 
 /* Splits [USER@]HOST at the last '@', as ssh(1) does. */
@@ -102,8 +118,11 @@ config_accepts_new(struct ssh_conn *c, const struct ssh_target *t)
 {
 	char v[32], where[1200];
 
+	/* -o first, as ssh(1) reads it before any file. */
+	if (ssh_option_lookup(t, "StrictHostKeyChecking", v, sizeof(v)))
+		snprintf(where, sizeof(where), "-o");
 	/* From a Match block that may not apply: the default, strict. */
-	if (ssh_config_lookup(t->config, c->host, c->hostname,
+	else if (ssh_config_lookup(t->config, c->host, c->hostname,
 	    "StrictHostKeyChecking", v, sizeof(v), where, sizeof(where)) != 1)
 		return 0;
 	if (strcmp(v, "accept-new") == 0)
@@ -153,10 +172,11 @@ record_host(struct ssh_conn *c, const struct ssh_target *t,
 {
 	char v[32], where[8];
 
-	/* Hashed when any block that may apply says so. */
-	if (ssh_config_lookup(t->config, c->host, c->hostname,
-	    "HashKnownHosts", v, sizeof(v), where, sizeof(where)) != 0 &&
-	    strcmp(v, "yes") == 0) {
+	/* Hashed when -o, or else any block that may apply, says so. */
+	if ((ssh_option_lookup(t, "HashKnownHosts", v, sizeof(v)) ||
+	    ssh_config_lookup(t->config, c->host, c->hostname,
+	    "HashKnownHosts", v, sizeof(v), where, sizeof(where)) != 0) &&
+	    (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)) {
 		if (known_hosts_append_hashed(c->s, c->known_hosts, e) != 0)
 			return error_set(e, SSH_EXIT_SSH, "%s: cannot record "
 			    "host key: %s", c->host, e->msg);
@@ -284,9 +304,10 @@ int
 ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
     struct rcp_error *e)
 {
-	char sshdir[1024], config[1200];
+	char sshdir[1024], config[1200], user_o[8];
 	char *user = NULL;
-	int no = 0;
+	unsigned port = 0;
+	int no = 0, level;
 
 	memset(c, 0, sizeof(*c));
 	if (split_dest(c, t->dest, e) != 0)
@@ -303,15 +324,28 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 
 	if ((c->s = ssh_new()) == NULL)
 		return error_set(e, SSH_EXIT_SSH, "cannot create SSH session");
+	/* -v, -vv, -vvv as ssh's debug1..3: libssh's info, packets, calls. */
+	if (t->verbose > 0) {
+		level = t->verbose == 1 ? SSH_LOG_PROTOCOL : t->verbose == 2 ?
+		    SSH_LOG_PACKET : SSH_LOG_FUNCTIONS;
+		if (ssh_options_set(c->s, SSH_OPTIONS_LOG_VERBOSITY, &level) < 0)
+			goto opt_fail;
+	}
 	/*
-	 * Order matters: HOST first (Host blocks match on it), then the
-	 * config file, then the command line, which wins as in ssh(1).
+	 * Order matters: HOST first (Host blocks match on it), then -o and
+	 * the config file, then the other options, which win as in ssh(1).
 	 */
 	if (ssh_options_set(c->s, SSH_OPTIONS_SSH_DIR, sshdir) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_HOST, c->host) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_KNOWNHOSTS, c->known_hosts) < 0 ||
 	    ssh_options_set(c->s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0)
 		goto opt_fail;
+	/*
+	 * -o before the files: libssh, like ssh(1), keeps the first value
+	 * it obtains for a keyword.
+	 */
+	if (ssh_options_apply(c->s, t, e) != 0)
+		goto fail;
 	/* The default config exists or not; -F CONFIG was checked above. */
 	if (ssh_options_parse_config(c->s, t->config != NULL ? config : NULL)
 	    < 0) {
@@ -325,8 +359,11 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 		ssh_string_free_char(user);
 		user = NULL;
 	}
+	/* As in ssh(1): -l, else -o User, else USER@, else the config. */
 	if (t->login != NULL)
 		snprintf(c->user, sizeof(c->user), "%s", t->login);
+	else if (ssh_option_lookup(t, "User", user_o, sizeof(user_o)))
+		c->user[0] = '\0';
 	if (c->user[0] != '\0' &&
 	    ssh_options_set(c->s, SSH_OPTIONS_USER, c->user) < 0)
 		goto opt_fail;
@@ -345,6 +382,9 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 		ssh_string_free_char(user);
 	}
 
+	(void)ssh_options_get_port(c->s, &port);
+	step(t, "%s: connecting to %s port %u as %s", c->host,
+	    c->hostname[0] != '\0' ? c->hostname : c->host, port, c->user);
 	if (ssh_connect(c->s) != SSH_OK) {
 		error_set(e, SSH_EXIT_SSH, "%s: %s", c->host,
 		    ssh_get_error(c->s));
@@ -357,8 +397,15 @@ ssh_conn_open(struct ssh_conn *c, const struct ssh_target *t,
 		ssh_string_free_char(user);
 		user = NULL;
 	}
-	if (verify_host(c, t, e) != 0 || authenticate(c, t, e) != 0)
+	step(t, "%s: connected to %s", c->host,
+	    c->addr[0] != '\0' ? c->addr : "(a proxy)");
+	if (verify_host(c, t, e) != 0)
 		goto fail;
+	step(t, "%s: host key %s: %s", c->host, c->hostkey_added ?
+	    "recorded" : "verified", c->key_desc);
+	if (authenticate(c, t, e) != 0)
+		goto fail;
+	step(t, "%s: authenticated as %s", c->host, c->user);
 	return 0;
 
 opt_fail:

@@ -91,7 +91,13 @@ run_table(void)
 	ROW("our kill yields to the failure that caused it", 1,
 	    "src: peer failed");
 	O = good(LAUNCH_PULL); O.side[0].cmd_status = 128 + SIGTERM;
-	ROW("a command killed by someone else", 128 + SIGTERM, "");
+	ROW("a command killed by someone else", 128 + SIGTERM,
+	    "src: the remote command was killed by signal 15 (Terminated)");
+	O = good(LAUNCH_PULL); O.side[0].quic_status = 1; O.xfer_rc = -1;
+	O.have_fail = 1; O.output_failed = 1; O.fail_status = 1;
+	O.fail_msg = "stdout: write error: No space left on device";
+	ROW("our output failed: ours said, not the remote sender's", 1,
+	    "stdout: write error: No space left on device");
 	O = good(LAUNCH_PULL); O.xfer_rc = -1; O.stdout_broken = 1;
 	ROW("pull into a closed stdout", 128 + SIGPIPE, "");
 	O = good(LAUNCH_PUSH); O.xfer_rc = -1; O.stdout_broken = 1;
