@@ -210,6 +210,7 @@ struct quic_stats {
 	double srtt_ms, min_rtt_ms;
 	uint64_t pkts_sent, pkts_recv, pkts_lost;
 	char peer[QUIC_HOST_MAX + 8];	/* "addr:port" of the peer */
+	int data_failed;	/* data_fd failed here: e names it */
 };
 
 /*

@@ -354,31 +354,26 @@ on_closed(struct ssh_job *j, void *arg)
 }
 
 /*
- * Our end of the transfer failed.  When it was our output that failed
- * (quic_transfer's receiver says "receiver output failed: WHY"), that
- * is a local error, said as one: the remote side only learns that its
- * peer failed, and may report that (which cancels us) before we reap.
+ * Our end of the transfer failed.  When it was our own data that failed
+ * (our output with --pull, our input with --push: the message names
+ * it), that is a local error, said as one: the remote side only learns
+ * that its peer failed, and may report that (which cancels us) before
+ * we reap.
  */
 static void
 xfer_failed(struct launch *l)
 {
-	static const char out[] = "receiver output failed: ";
-	const char *msg = l->xfer.e.msg, *name = l->out_open ?
-	    l->o->output : "stdout";
+	const char *msg = l->xfer.e.msg;
 
-	if (l->o->mode != LAUNCH_PULL || strncmp(msg, out, strlen(out)) != 0) {
+	if (!l->xfer.st.data_failed) {
 		if (!l->xfer.cancelled)
 			fail(l, l->xfer.e.status, "%s: %s",
 			    l->side[0].conn.host, msg);
 		return;
 	}
-	msg += strlen(out);
-	if (!l->have_fail)
+	if (!l->have_fail && l->o->mode == LAUNCH_PULL)
 		l->output_failed = 1;
-	if (strncmp(msg, "write: ", 7) == 0)
-		fail(l, EXIT_FAIL, "%s: write error: %s", name, msg + 7);
-	else
-		fail(l, EXIT_FAIL, "%s", msg);
+	fail(l, EXIT_FAIL, "%s", msg);
 }
 
 /* The transfer thread has ended. */

@@ -84,6 +84,7 @@ progress_protocol(struct ep *ep)
 			    "%s", fe.msg);
 			ep_fail_told(ep, QUIC_APP_RECEIVER_OUTPUT, fe.status,
 			    told, "%s", fe.msg);
+			ep->data_failed = 1;
 			return;
 		}
 		/* Output finished: the confirmation may go. */
@@ -447,6 +448,7 @@ out:
 		st->pkts_sent = ep.pkts_sent;
 		st->pkts_recv = ep.pkts_recv;
 		st->pkts_lost = ep.lost;
+		st->data_failed = ep.data_failed;
 		snprintf(st->peer, sizeof(st->peer), "%s", ep.peer_text);
 		if (ep.conn != NULL) {
 			ngtcp2_conn_info ci;

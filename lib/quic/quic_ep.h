@@ -188,6 +188,7 @@ struct ep {
 	ngtcp2_conn *conn;
 	int handshake_done;
 	int cancelled;
+	int data_failed;	/* our data_fd failed (quic_stats) */
 
 	struct ep_auth auth;
 	struct ep_close close;

@@ -40,6 +40,7 @@ ep_output_flush(struct ep *ep)
 			ep_fail_told(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
 			    told, "%s: write error: %s", ep->o->data_name ?
 			    ep->o->data_name : "stdout", strerror(errno));
+			ep->data_failed = 1;
 			return;
 		}
 		if (n == 0) {
@@ -285,6 +286,7 @@ ep_input_read(struct ep *ep)
 		ep_fail_told(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL, told,
 		    "%s: read error: %s", ep->o->data_name ?
 		    ep->o->data_name : "stdin", strerror(errno));
+		ep->data_failed = 1;
 		return;
 	}
 	if (n == 0)
