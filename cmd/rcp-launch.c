@@ -52,6 +52,7 @@ static volatile sig_atomic_t cancel_fd = -1;
 	"      --port-range LO-HI[,LO-HI...]  UDP ports a listener may bind\n" \
 	"      --progress[=NAME]    progress line on stderr, labelled NAME or " \
 	"rcp-launch\n" \
+	"      --limit-rate RATE    move at most RATE bytes a second (10M: MiB/s)\n" \
 	"      --pull               remote COMMAND's stdout to ours, over QUIC\n" \
 	"      --push               our stdin to remote COMMAND's, over QUIC\n" \
 	"      --from [USER@]SRC    run PRODUCER on SRC (with --to)\n" \
@@ -206,6 +207,7 @@ main(int argc, char *argv[])
 {
 	enum { OPT_KNOWN_HOSTS = 256, OPT_ACCEPT_NEW, OPT_CONNECT_TIMEOUT,
 	    OPT_REMOTE_BIN, OPT_PORT_RANGE, OPT_PROGRESS, OPT_PULL, OPT_PUSH,
+	    OPT_LIMIT_RATE,
 	    OPT_FROM, OPT_TO, OPT_OUTPUT };
 	static const struct option longopts[] = {
 		{ "port", required_argument, NULL, 'p' },
@@ -219,6 +221,7 @@ main(int argc, char *argv[])
 		{ "remote-bin", required_argument, NULL, OPT_REMOTE_BIN },
 		{ "port-range", required_argument, NULL, OPT_PORT_RANGE },
 		CLI_LONGOPT_PROGRESS(OPT_PROGRESS),
+		{ "limit-rate", required_argument, NULL, OPT_LIMIT_RATE },
 		{ "pull", no_argument, NULL, OPT_PULL },
 		{ "push", no_argument, NULL, OPT_PUSH },
 		{ "from", required_argument, NULL, OPT_FROM },
@@ -349,6 +352,13 @@ main(int argc, char *argv[])
 		case OPT_PROGRESS:
 			l.progress_label = cli_progress_label(optarg);
 			break;
+		case OPT_LIMIT_RATE:
+			if (parse_size(optarg, 1, UINT64_MAX / 2,
+			    &l.limit_rate) != 0)
+				diag_die(EXIT_USAGE, "--limit-rate %s: not a rate "
+				    "in bytes per second: " PARSE_SIZE_FORMS,
+				    optarg);
+			break;
 		case OPT_OUTPUT:
 			if (*optarg == '\0')
 				usage("--output: empty file name");
@@ -388,6 +398,8 @@ main(int argc, char *argv[])
 		usage("--from/--to cannot go with --pull or --push");
 	if (l.output != NULL && !pull)
 		usage("--output is for --pull");
+	if (l.limit_rate > 0 && !pull && !push && from == NULL)
+		usage("--limit-rate is for --pull, --push and --from/--to");
 	l.connect_timeout = (unsigned)t.connect_timeout;
 	if (from != NULL) {
 		if (argc != 2)

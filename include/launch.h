@@ -36,6 +36,7 @@ struct launch_opts {
 	unsigned connect_timeout;	/* seconds, 0: the default */
 	const char *progress_label;	/* --progress[=NAME], or NULL */
 	const char *output;		/* --pull --output FILE, or NULL */
+	uint64_t limit_rate;		/* bytes/s of the data, 0: none */
 	int quic_debug, quic_no_gso;	/* quic_opts.debug, .no_gso */
 	int verbose;			/* -v: LAUNCH_SAY_DEBUG lines wanted */
 	volatile sig_atomic_t *stop;

@@ -557,3 +557,27 @@ stalled_reader_then_signal() {
 @test "SIGTERM stops --pull blocked on a stalled local reader" {
 	stalled_reader_then_signal --pull
 }
+
+@test "--limit-rate paces --pull (the remote sender) and --push (ours); not in plain mode" {
+	head -c 3145728 "$BIG" >"$T/in"
+	local t0 t1
+	t0=$(date +%s.%N)
+	rcp-launch --pull --limit-rate 2m "${B[@]}" testhost cat "$T/in" >"$T/out"
+	t1=$(date +%s.%N)
+	cmp "$T/in" "$T/out"
+	# 3 MiB at 2 MiB/s: never faster; the upper bound only catches a stall.
+	[ "$(echo "$t1 - $t0 >= 1.4 && $t1 - $t0 < 10" | bc)" = 1 ] || {
+		echo "--pull took $(echo "$t1 - $t0" | bc) s"; false; }
+	t0=$(date +%s.%N)
+	rcp-launch --push --limit-rate 2M "${B[@]}" testhost "cat > '$T/out2'" <"$T/in"
+	t1=$(date +%s.%N)
+	cmp "$T/in" "$T/out2"
+	[ "$(echo "$t1 - $t0 >= 1.4 && $t1 - $t0 < 10" | bc)" = 1 ] || {
+		echo "--push took $(echo "$t1 - $t0" | bc) s"; false; }
+	run rcp-launch --limit-rate 2m "${B[@]}" testhost true
+	assert_failure 2
+	assert_line --index 0 "rcp-launch: --limit-rate is for --pull, --push and --from/--to"
+	run rcp-launch --pull --limit-rate 2KB "${B[@]}" testhost true
+	assert_failure 2
+	assert_output --partial "--limit-rate 2KB: not a rate in bytes per second"
+}

@@ -231,6 +231,7 @@ start_xfer(struct launch *l, struct side *s)
 	    STDOUT_FILENO;
 	x->o.data_name = pull ? l->o->output : NULL;
 	x->o.progress = &l->prog;
+	x->o.limit_rate = pull ? 0 : l->o->limit_rate;
 	x->o.debug = l->o->quic_debug;
 	x->o.no_gso = l->o->quic_no_gso;
 	if (pull) {
@@ -453,6 +454,7 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 	spec.peer_pin = quic_identity_pin(l->id);
 	spec.port_range = l->o->port_range;
 	spec.connect_timeout = l->o->connect_timeout;
+	spec.limit_rate = l->o->limit_rate;
 	spec.progress = l->o->progress_label != NULL &&
 	    kind == SSH_REMOTE_TO;
 	if ((body = ssh_remote_script(&spec)) == NULL) {

@@ -1,4 +1,5 @@
 /* remote.c: remote scripts and control lines of rcp-launch's QUIC modes. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,8 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 		user_half(f, s->command);
 		fprintf(f, " | { { rcp_x %s", prog);
 		rc = listen_opts(f, s);
+		if (s->limit_rate > 0)
+			fprintf(f, " --limit-rate %" PRIu64, s->limit_rate);
 		fputs(" 3>&1 >/dev/null", f);
 		fputs(report, f);
 		fprintf(f, " | %s; }", ready_relay);

@@ -34,6 +34,8 @@
 #ifndef RCP_LAUNCH_REMOTE_H
 #define RCP_LAUNCH_REMOTE_H
 
+#include <stdint.h>
+
 #define SSH_REMOTE_STATUS "status "
 #define SSH_REMOTE_QUIC "quic "
 /* Control lines each script sends on stderr. */
@@ -50,6 +52,7 @@ struct ssh_remote_spec {
 	const char *port_range;	/* listeners: --port-range, or NULL */
 	unsigned connect_timeout;	/* SSH_REMOTE_TO: 0 = default */
 	int progress;		/* SSH_REMOTE_TO: --progress remotely */
+	uint64_t limit_rate;	/* SSH_REMOTE_PULL: --limit-rate, 0: none */
 };
 
 /*
