@@ -545,3 +545,29 @@ interrupted() {
 	run rcp-quic-recv --listen 127.0.0.1:0 --limit-rate 1m
 	assert_failure 2
 }
+
+@test "--limit-rate: a tiny rate holds from the first byte; a stalled reader costs no CPU" {
+	random_file "$T/in" 2000
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	local t0 t1
+	t0=$(date +%s.%N)
+	rcp-quic-send --connect "$ADDR" --pin "$PIN" --limit-rate 800 "$T/in" 3>&-
+	t1=$(date +%s.%N)
+	wait_exit r
+	cmp "$T/in" "$T/out"
+	# 2000 bytes at 800 bytes/s: no first burst of a whole bucket.
+	[ "$(echo "$t1 - $t0 >= 2.2" | bc)" = 1 ] || { echo "took $(echo "$t1 - $t0" | bc) s"; false; }
+	# The receiver's reader sleeps 3 s: the window fills, and the rate
+	# is not what holds the sender back; it must sleep, not spin.
+	random_file "$T/big" 30000000
+	rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 3>"$T/r2.ready" \
+	    2>"$T/r2.err" | { sleep 3; cat >/dev/null; } &
+	PIDS+=($!)
+	wait_ready r2
+	/usr/bin/time -f '%U %S' -o "$T/cpu" rcp-quic-send --connect "$ADDR" \
+	    --pin "$PIN" --limit-rate 20M "$T/big" 3>&-
+	wait
+	run awk '{ print ($1 + $2 < 1.0) ? "idle" : "spun " $1 + $2 " s" }' "$T/cpu"
+	assert_output idle
+}

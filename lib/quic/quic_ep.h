@@ -152,7 +152,7 @@ struct ep_ring {
 	int in_eof;
 	/* --limit-rate: a token bucket of stream bytes (rate.c). */
 	double tokens, t_tokens;
-	int rate_held;		/* data waited on the bucket last time */
+	double rate_wake;	/* data waits on the bucket until then; 0 */
 };
 
 /* Receiver: the output buffer; xf.written is how far it went out. */

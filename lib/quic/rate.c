@@ -8,27 +8,30 @@
 #define _GNU_SOURCE
 #include "quic_ep.h"
 
-/* The bucket: 4 ms of the rate, and at least a few full packets. */
+/* The bucket: 4 ms of the rate, and at least one packet's worth. */
 #define RATE_BUCKET_SECS 0.004
-#define RATE_BUCKET_MIN (4 * 1500.0)
-/* Less than this waits for the bucket: no runt packets. */
+/* Less than a packet's worth waits for the bucket: no runt packets... */
 #define RATE_PACKET 1200.0
+/* ...unless the rate is so low that a tenth of a second holds less. */
+#define RATE_QUANTUM_SECS 0.1
 
+/* What the sender waits for: a packet, or a tenth of a second's worth. */
 static double
-rate_bucket(const struct ep *ep)
+rate_quantum(const struct ep *ep)
 {
-	double b = (double)ep->o->limit_rate * RATE_BUCKET_SECS;
+	double q = (double)ep->o->limit_rate * RATE_QUANTUM_SECS;
 
-	return b > RATE_BUCKET_MIN ? b : RATE_BUCKET_MIN;
+	return q < RATE_PACKET ? (q < 1 ? 1 : q) : RATE_PACKET;
 }
 
 static void
 rate_refill(struct ep *ep)
 {
-	double now = clock_now(), cap = rate_bucket(ep);
+	double now = clock_now(), b = (double)ep->o->limit_rate *
+	    RATE_BUCKET_SECS, cap = b > rate_quantum(ep) ? b : rate_quantum(ep);
 
 	if (ep->snd.t_tokens == 0) {
-		ep->snd.tokens = cap;	/* a full bucket to start */
+		ep->snd.tokens = rate_quantum(ep);	/* no burst at start */
 	} else {
 		ep->snd.tokens += (now - ep->snd.t_tokens) *
 		    (double)ep->o->limit_rate;
@@ -38,17 +41,30 @@ rate_refill(struct ep *ep)
 	ep->snd.t_tokens = now;
 }
 
-/* How much of want the rate allows now (all of it without a limit). */
+/*
+ * How much of want the rate allows now (all of it without a limit).
+ * When it allows nothing, it notes when the bucket will hold a quantum,
+ * for the poll loop (ep_rate_wait_ms); anything else, and in particular
+ * a full congestion or flow-control window, is not the rate's to wait
+ * for.
+ */
 size_t
 ep_rate_allowance(struct ep *ep, size_t want)
 {
+	double q;
+
 	if (ep->o->limit_rate == 0)
 		return want;
 	rate_refill(ep);
-	ep->snd.rate_held = (double)want > ep->snd.tokens;
-	if (ep->snd.rate_held && ep->snd.tokens < RATE_PACKET)
-		return 0;
-	return ep->snd.rate_held ? (size_t)ep->snd.tokens : want;
+	q = rate_quantum(ep);
+	ep->snd.rate_wake = 0;
+	if ((double)want <= ep->snd.tokens)
+		return want;
+	if (ep->snd.tokens >= q)
+		return (size_t)ep->snd.tokens;
+	ep->snd.rate_wake = ep->snd.t_tokens + (q - ep->snd.tokens) /
+	    (double)ep->o->limit_rate;
+	return 0;
 }
 
 void
@@ -59,22 +75,19 @@ ep_rate_spent(struct ep *ep, uint64_t n)
 }
 
 /*
- * Milliseconds until the bucket holds a packet's worth, when stream data
- * waited for it in the last write round (0: it does now: write again);
- * -1 when nothing waits on the rate.
+ * Milliseconds until the bucket holds the quantum that stream data
+ * waits for (0: it does now: write again); -1 when nothing waits on the
+ * rate.
  */
 int
 ep_rate_wait_ms(struct ep *ep)
 {
-	double need, ms;
+	double ms;
 
-	if (ep->o->limit_rate == 0 || !ep->snd.rate_held ||
-	    ep->snd.filled == ep->xf.sent)
+	if (ep->snd.rate_wake == 0 || ep->snd.filled == ep->xf.sent)
 		return -1;
-	rate_refill(ep);
-	need = RATE_PACKET - ep->snd.tokens;
-	if (need <= 0)
+	ms = (ep->snd.rate_wake - clock_now()) * 1000.0;
+	if (ms <= 0)
 		return 0;
-	ms = need * 1000.0 / (double)ep->o->limit_rate;
 	return (int)ms < ms ? (int)ms + 1 : (int)ms;	/* rounded up */
 }
