@@ -316,6 +316,14 @@ help_options() {
 	run rcp-launch -o Host=x testhost true
 	assert_failure 255
 	assert_output "rcp-launch: -o 'Host=x': not supported on the command line (as in ssh)"
+	# A second line smuggled in a value: never parsed, never run (found
+	# in review: Match exec ran while the option was being checked).
+	run rcp-launch -o $'Compression yes\nMatch exec "touch '"$T"'/smuggled"' testhost true
+	assert_failure 255
+	assert_output "rcp-launch: -o: a control character (0x0a) in an option"
+	run rcp-launch -o $'User=root\rHost *' testhost true
+	assert_failure 255
+	assert_file_not_exist "$T/smuggled"
 	assert_file_not_exist "$T/marker"
 	# Known to libssh, not implemented by it: said, then ignored.
 	run rcp-launch -o ForwardAgent=yes testhost 'echo ran'

@@ -169,10 +169,22 @@ int
 ssh_option_check(const char *arg, char *kw, size_t ksize,
     struct rcp_error *e)
 {
-	const char *v;
+	const char *v, *p;
 	char *line;
 	int rc;
 
+	/*
+	 * One option, one line: a newline would smuggle in a second line
+	 * (Match exec, Host, Include) past the checks below, as ssh -G
+	 * refuses it.  No control character has a use in a value.
+	 */
+	for (p = arg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return error_set(e, SSH_EXIT_SSH, "-o: a control "
+			    "character (0x%02x) in an option", *p);
+		else if ((unsigned char)*p == 0x7f)
+			return error_set(e, SSH_EXIT_SSH, "-o: a control "
+			    "character (0x7f) in an option");
 	if (ssh_option_split(arg, kw, ksize, &v) != 0)
 		return error_set(e, SSH_EXIT_SSH, "-o '%s': no keyword", arg);
 	if (*v == '\0')
