@@ -581,3 +581,13 @@ stalled_reader_then_signal() {
 	assert_failure 2
 	assert_output --partial "--limit-rate 2KB: not a rate in bytes per second"
 }
+
+@test "a shell syntax error in COMMAND is said, and is its status, as in plain mode" {
+	run rcp-launch --pull "${B[@]}" testhost 'echo data )'
+	assert_failure 2
+	assert_output --regexp "^testhost: .*syntax error"
+	refute_output --partial "POSIX sh"
+	run rcp-launch --push "${B[@]}" testhost 'cat >/dev/null; fi' </dev/null
+	assert_failure 2
+	assert_output --regexp "^testhost: .*syntax error"
+}

@@ -109,14 +109,27 @@ static const char ready_relay[] =
     "{ IFS= read -r rcp_l && printf '" CONTROL "%s\\n' " SECRET
     " \"$rcp_l\" >&5; } >/dev/null";
 
-/* The user's command in its own subshell, then its status report. */
-static void
+/*
+ * The user's command, then its status report.  As ssh(1) runs it: the
+ * login shell's "$SHELL -c COMMAND", here from a quoted word rather than
+ * pasted into the script, so that the shell parses it where its stderr
+ * is the user's: a syntax error is said as ssh shows it and is its
+ * status (2), not the script's; and what that shell says of its own
+ * jobs is what it would say under ssh, no more.
+ */
+static int
 user_half(FILE *f, const char *command)
 {
-	fprintf(f, "{ (unset %s rcp_ip rcp_to rcp_pin; %s\n) 2>&5 5>&-; ",
-	    SSH_JOB_SECRET_VAR, command);
+	char *q = ssh_shell_quote(command, 0);
+
+	if (q == NULL)
+		return -1;
+	fprintf(f, "{ (unset %s rcp_ip rcp_to rcp_pin; exec \"${SHELL:-/bin/sh}\" "
+	    "-c %s 2>&5 5>&-); ", SSH_JOB_SECRET_VAR, q);
+	free(q);
 	fputs("printf '" CONTROL SSH_REMOTE_STATUS "%s\\n' " SECRET
 	    " $? >&5; }", f);
+	return 0;
 }
 
 char *
@@ -142,9 +155,9 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 	case SSH_REMOTE_PULL:
 		/* The program's stdout is unused: its fd 3 takes the pipe. */
 		fputs(listen_addr, f);
-		user_half(f, s->command);
+		rc = user_half(f, s->command);
 		fprintf(f, " | { { rcp_x %s", prog);
-		rc = listen_opts(f, s);
+		rc |= listen_opts(f, s);
 		if (s->limit_rate > 0)
 			fprintf(f, " --limit-rate %" PRIu64, s->limit_rate);
 		fputs(" 3>&1 >/dev/null", f);
@@ -159,7 +172,7 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 		fputs(" 3>&1 >&4 4>&-", f);
 		fputs(report, f);
 		fprintf(f, " | %s 4>&-; } 4>&1 | ", ready_relay);
-		user_half(f, s->command);
+		rc |= user_half(f, s->command);
 		break;
 	case SSH_REMOTE_TO:
 		/* The identity stays in the channel: fd 3 is its stdin. */
@@ -173,7 +186,7 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 		fputs(" 3<&0 </dev/null", f);
 		fputs(report, f);
 		fputs(" | ", f);
-		user_half(f, s->command);
+		rc = user_half(f, s->command);
 		break;
 	}
 	fputc('\n', f);

@@ -5,9 +5,10 @@
  *
  * Every script is POSIX sh, run by the remote login shell behind
  * ssh_job's guard (ssh_job_start), which has put the job's secret in the
- * unexported variable SSH_JOB_SECRET_VAR.  The user's command runs in a
- * subshell of its own without that variable, so that "exit 7" ends only
- * that subshell and nothing it runs can learn the secret.  The script's
+ * unexported variable SSH_JOB_SECRET_VAR.  The user's command runs as
+ * ssh runs one, "$SHELL -c COMMAND", from a subshell without that
+ * variable, so that "exit 7" ends only it, a syntax error in it is its
+ * own, and nothing it runs can learn the secret.  The script's
  * control lines go to stderr as ssh_job describes ("RCP_LAUNCH SECRET
  * TEXT"); ssh_remote_control reads TEXT:
  *
