@@ -71,6 +71,7 @@ struct launch_side_outcome {
 	int cmd_status;		/* the user's command; -1: never reported */
 	int quic_status;	/* the rcp-quic-* program; -1 likewise */
 	int killed;		/* we killed its job */
+	int quic_first;		/* quic_status came before that kill */
 	int lost;		/* its SSH connection failed under it */
 	const char *lost_msg;
 	int job_status;		/* the channel's own exit status */

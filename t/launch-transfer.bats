@@ -119,11 +119,14 @@ fake_bin() {
 }
 
 @test "--from/--to: remote stderr is prefixed with the host" {
-	run rcp-launch -p "$SSHD_PORT" "${B[@]}" --from testhost \
+	# stdout and stderr are two streams (SSH channels): read apart.
+	rcp-launch -p "$SSHD_PORT" "${B[@]}" --from testhost \
 	    --to root@127.0.0.1 \
-	    "echo from-src >&2; printf abc" "cat; echo; echo from-dst >&2"
-	assert_success
-	assert_line 'abc'
+	    "echo from-src >&2; printf abc" "cat; echo; echo from-dst >&2" \
+	    >"$T/o" 2>"$T/e"
+	run cat "$T/o"
+	assert_output 'abc'
+	run cat "$T/e"
 	assert_line 'testhost: from-src'
 	assert_line '127.0.0.1: from-dst'
 }
@@ -590,4 +593,28 @@ stalled_reader_then_signal() {
 	run rcp-launch --push "${B[@]}" testhost 'cat >/dev/null; fi' </dev/null
 	assert_failure 2
 	assert_output --regexp "^testhost: .*syntax error"
+}
+
+@test "the remote rcp-quic-send killed by SIGKILL (the OOM killer): 137 and one line, no shell noise" {
+	local d
+	d=$(mark_bin)
+	rcp-launch --pull --remote-bin "$d" testhost "cat '$BIG'; sleep 30" \
+	    >"$T/out" 2>"$T/err" &
+	local pid=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		cmp -s "$BIG" "$T/out" && break
+		sleep 0.1
+	done
+	pkill -KILL -f "$MARK/rcp-quic-send"
+	local rc=0
+	wait "$pid" || rc=$?
+	run cat "$T/err"
+	# Whichever we learn first: its death (its status, 137), or that
+	# its socket is gone (1); never silence, never the shell's words.
+	case $rc in
+	137) assert_output "rcp-launch: testhost: the remote rcp-quic-send was killed by signal 9 (Killed)" ;;
+	1) assert_output --regexp "^rcp-launch: testhost: peer [0-9.:]+ is gone \(connection refused\)$" ;;
+	*) echo "status $rc"; false ;;
+	esac
 }

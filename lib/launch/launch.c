@@ -42,6 +42,7 @@ struct side {
 	const char *quic_name;	/* "rcp-quic-send" or "rcp-quic-recv" */
 	int cmd_status;		/* the user's command, -1 until reported */
 	int quic_status;	/* the rcp-quic-* program, -1 likewise */
+	int quic_first;		/* ... reported before we killed its job */
 	int ready;		/* its ready line has arrived */
 	uint16_t port;
 	char pin[QUIC_PIN_SIZE];
@@ -329,8 +330,11 @@ on_control(struct ssh_job *j, const char *line, void *arg)
 			s->cmd_status = st;
 		return;
 	case 2:
-		if (s->quic_status < 0)
+		if (s->quic_status < 0) {
 			s->quic_status = st;
+			/* Then its death is no consequence of our kill. */
+			s->quic_first = !s->job.killed;
+		}
 		/* A failed rcp-quic-* leaves nothing to wait for. */
 		if (st != 0)
 			abort_all(s->l);
@@ -420,6 +424,7 @@ outcome(const struct launch *l, struct launch_outcome *out)
 		so->cmd_status = s->cmd_status;
 		so->quic_status = s->quic_status;
 		so->killed = s->job.killed;
+		so->quic_first = s->quic_first;
 		so->lost = s->job.lost;
 		so->lost_msg = s->job.lost_msg;
 		so->job_status = ssh_job_status(&s->job);

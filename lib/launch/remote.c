@@ -102,7 +102,7 @@ static const char head[] =
     "exec 5>&2 2>/dev/null\n"
     "rcp_x() { case $1 in */*) [ -f \"$1\" ] || return 127; "
     "[ -x \"$1\" ] || return 126 ;; *) command -v \"$1\" >/dev/null || "
-    "return 127 ;; esac; \"$@\"; }\n";
+    "return 127 ;; esac; \"$@\" 2>&5 5>&-; }\n";
 
 /* Reads the listener's ready line and sends it on as a control line. */
 static const char ready_relay[] =
@@ -137,7 +137,10 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 {
 	const char *name = s->kind == SSH_REMOTE_PULL ? "rcp-quic-send" :
 	    "rcp-quic-recv";
-	static const char report[] = " 2>&5 5>&-; printf '" CONTROL
+	/* (rcp_x gives the program the channel's stderr: were the
+	 * redirection here, the shell's note on its death would go
+	 * there too.) */
+	static const char report[] = "; printf '" CONTROL
 	    SSH_REMOTE_QUIC "%s\\n' " SECRET " $? >&5; }";
 	char *prog, *buf = NULL;
 	size_t len;

@@ -38,13 +38,17 @@ quic_failure(const struct launch_outcome *o, struct launch_verdict *v)
 	for (i = 0; i < o->n; i++) {
 		s = &o->side[i];
 		st = s->quic_status;
-		if (st <= 0 || consequence(s, st))
+		if (st <= 0 || (!s->quic_first && consequence(s, st)))
 			continue;
 		if (st == 126 || st == 127)
 			return verdict(v, st, "%s: the remote %s could not be "
 			    "run (status %d): put it in the remote PATH or "
 			    "give its directory with --remote-bin", s->host,
 			    s->quic_name, st);
+		if (st > 128 && st < 128 + NSIG)	/* the OOM killer, say */
+			return verdict(v, st, "%s: the remote %s was killed "
+			    "by signal %d (%s)", s->host, s->quic_name,
+			    st - 128, strsignal(st - 128));
 		return verdict(v, st, NULL);
 	}
 	return 0;

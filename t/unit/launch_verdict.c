@@ -90,6 +90,17 @@ run_table(void)
 	O.fail_status = 1; O.fail_msg = "src: peer failed";
 	ROW("our kill yields to the failure that caused it", 1,
 	    "src: peer failed");
+	O = good(LAUNCH_PULL); O.side[0].quic_status = 128 + SIGKILL;
+	O.side[0].quic_first = 1; O.side[0].killed = 1;
+	O.side[0].cmd_status = 128 + SIGPIPE; O.xfer_rc = -1;
+	ROW("the remote sender killed before our kill: its death, said",
+	    128 + SIGKILL, "src: the remote rcp-quic-send was killed by "
+	    "signal 9 (Killed)");
+	O = good(LAUNCH_PULL); O.side[0].quic_status = 128 + SIGKILL;
+	O.side[0].killed = 1; O.side[0].cmd_status = 128 + SIGTERM;
+	O.have_fail = 1; O.fail_status = 1; O.fail_msg = "src: peer failed";
+	ROW("a sender killed by our kill yields to the cause", 1,
+	    "src: peer failed");
 	O = good(LAUNCH_PULL); O.side[0].cmd_status = 128 + SIGTERM;
 	ROW("a command killed by someone else", 128 + SIGTERM,
 	    "src: the remote command was killed by signal 15 (Terminated)");
