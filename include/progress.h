@@ -54,10 +54,15 @@ void progress_phase(struct progress *p, const char *phase, int known_total,
 /* Counts n more bytes: an atomic add, cheap enough for every chunk. */
 void progress_add(struct progress *p, uint64_t n);
 /*
- * A diagnostic is about to go to stderr: a drawn line is ended first, so
- * the message stands on its own line; fatal stops the display for good.
+ * Around a message to stderr from any thread (a diagnostic, a relayed
+ * remote line): begin ends a drawn line, so that the message stands on
+ * its own, and holds the display off until end.  begin returns what end
+ * takes (NULL: no display).
  */
-void progress_before_message(int fatal);
+struct progress *progress_message_begin(void);
+void progress_message_end(struct progress *p);
+/* The program is about to exit on an error: the display stops as is. */
+void progress_abandon(void);
 /* Stops the clock: a last line with the average rate, and a newline. */
 void progress_finish(struct progress *p);
 

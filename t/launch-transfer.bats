@@ -618,3 +618,11 @@ stalled_reader_then_signal() {
 	*) echo "status $rc"; false ;;
 	esac
 }
+
+@test "--progress on a terminal: a remote stderr line starts its own line" {
+	in_pty "$T/tty" "rcp-launch --pull --progress ${B[*]} testhost \
+	    'cat $BIG; sleep 1.2; echo oops >&2' >$T/out"
+	cmp "$BIG" "$T/out"
+	# Split on \n alone: the relayed line is not glued to the display.
+	grep -q '^testhost: oops' "$T/tty.raw" || { cat -A "$T/tty.raw"; false; }
+}

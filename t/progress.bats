@@ -83,3 +83,12 @@ teardown() {
 	grep -q '^entropy-unframe: truncated stream' "$T/tty.raw"
 	grep -q '^entropy-unframe: ' "$T/tty"
 }
+
+@test "a label of any length is cut, never the line dropped" {
+	random_file "$T/in" 30000
+	local long
+	long=$(printf 'x%.0s' {1..240})
+	entropy-frame --progress="$long" "$T/in" >/dev/null 2>"$T/err"
+	run cat "$T/err"
+	assert_output --regexp "^x{64}: .* 100.0% ETA 0:00:00$"
+}

@@ -73,10 +73,10 @@ diag_progname(void)
 static void
 diag_vprint(int errnum, const char *fmt, va_list ap)
 {
+	struct progress *shown;
 	char line[1024];
 	int n;
 
-	progress_before_message(0);
 	/* One write per diagnostic keeps lines whole when stderr is shared. */
 	n = snprintf(line, sizeof(line), "%s: ", progname);
 	if (n < 0 || (size_t)n >= sizeof(line))
@@ -87,8 +87,10 @@ diag_vprint(int errnum, const char *fmt, va_list ap)
 		snprintf(line + len, sizeof(line) - len, ": %s",
 		    strerror(errnum));
 	}
+	shown = progress_message_begin();
 	fprintf(stderr, "%s\n", line);
 	fflush(stderr);
+	progress_message_end(shown);
 }
 
 void
@@ -117,7 +119,7 @@ diag_die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	progress_before_message(1);
+	progress_abandon();
 	va_start(ap, fmt);
 	diag_vprint(0, fmt, ap);
 	va_end(ap);

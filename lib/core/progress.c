@@ -61,7 +61,8 @@ progress_draw(struct progress *p, const struct progress_view *v,
 	format_bytes(bytes, sizeof(bytes), (double)v->bytes);
 	format_bytes(rate, sizeof(rate), v->rate);
 	format_duration(elapsed, sizeof(elapsed), v->elapsed);
-	len = snprintf(line, sizeof(line), "%s%s: %s%s%10s %10s/s %s",
+	/* A label of any length: cut, never a line dropped. */
+	len = snprintf(line, sizeof(line), "%s%.64s: %s%s%10s %10s/s %s",
 	    log_line ? "" : "\r", p->label, v->phase ? v->phase : "",
 	    v->phase ? " " : "", bytes, rate, elapsed);
 	if (len < 0 || (size_t)len >= sizeof(line))
@@ -159,7 +160,7 @@ progress_thread(void *arg)
 			continue;
 		p->last_log = now;
 		/* Drawn under the lock: a diagnostic waits for the line's
-		 * end (progress_before_message), never cuts into it. */
+		 * end (progress_message_begin), never cuts into it. */
 		progress_draw(p, &v, log_line, 0);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -211,20 +212,34 @@ progress_stop_thread(struct progress *p)
 	p->running = 0;
 }
 
-void
-progress_before_message(int fatal)
+struct progress *
+progress_message_begin(void)
 {
 	struct progress *p = progress_shown;
 
 	if (p == NULL || p->label == NULL)
-		return;
-	if (fatal)
-		progress_stop_thread(p);	/* the line stays as it was */
+		return NULL;
 	pthread_mutex_lock(&p->lock);
 	if (p->tty && p->width > 0)
 		(void)!write(p->fd, "\n", 1);
 	p->width = 0;
-	pthread_mutex_unlock(&p->lock);
+	return p;
+}
+
+void
+progress_message_end(struct progress *p)
+{
+	if (p != NULL)
+		pthread_mutex_unlock(&p->lock);
+}
+
+void
+progress_abandon(void)
+{
+	struct progress *p = progress_shown;
+
+	if (p != NULL && p->label != NULL)
+		progress_stop_thread(p);	/* the line stays as it was */
 }
 
 void

@@ -657,7 +657,9 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 		fail(&l, EXIT_FAIL, "%s: the local end of the transfer did "
 		    "not finish (is the local output stalled?)",
 		    l.side[0].conn.host);
-	if (o->mode != LAUNCH_FROMTO && l.xfer.reaped)
+	/* Even with the transfer thread abandoned: the display's thread
+	 * must not outlive l, on this stack. */
+	if (o->mode != LAUNCH_FROMTO)
 		progress_finish(&l.prog);
 	v.status = 0;
 	if (!*o->stop) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "progress.h"
 #include "io.h"
 #include "ssh_job.h"
 #include "wipe.h"
@@ -309,11 +310,14 @@ static void
 relay_err(struct ssh_job *j, const char *p, size_t n)
 {
 	struct pollfd m = { j->mute_fd, POLLOUT, 0 };
+	struct progress *shown;
 
 	/* A pipe whose reader has gone polls as POLLERR. */
 	if (j->mute_fd >= 0 && poll(&m, 1, 0) == 1 &&
 	    (m.revents & POLLERR) != 0)
 		return;
+	/* Not glued to our progress line, nor cut by it. */
+	shown = progress_message_begin();
 	while (n > 0) {
 		const char *nl = j->err_prefix != NULL ?
 		    memchr(p, '\r', n) : NULL;
@@ -334,6 +338,7 @@ relay_err(struct ssh_job *j, const char *p, size_t n)
 		p += len;
 		n -= len;
 	}
+	progress_message_end(shown);
 }
 
 /*
