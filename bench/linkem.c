@@ -117,17 +117,30 @@ tun_open(const char *name)
 	return fd;
 }
 
-/* Takes every packet waiting on d's input onto its wire. */
-static void
+/*
+ * Takes every packet waiting on d's input onto its wire.  Returns 0, or
+ * -1 when the device is gone (its namespace deleted).
+ */
+static int
 enqueue_ready(struct direction *d)
 {
+	static unsigned char spill[SLOT_BYTES];
+
 	for (;;) {
+		/* A full ring reads into the spill: never over the head. */
+		int full = d->tail - d->head >= SLOTS;
 		struct slot *s = &d->ring[d->tail % SLOTS];
 		uint64_t now, start, backlog;
-		ssize_t n = read(d->in, s->data, sizeof(s->data));
+		ssize_t n = read(d->in, full ? spill : s->data, SLOT_BYTES);
 
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
 		if (n <= 0)
-			return;		/* EAGAIN, mostly */
+			return -1;
+		if (full) {
+			d->ring_drops++;
+			continue;
+		}
 		now = now_ns();
 		start = d->free_at > now ? d->free_at : now;
 		/* Bytes still waiting for the serialiser: the queue. */
@@ -139,10 +152,6 @@ enqueue_ready(struct direction *d)
 		d->free_at = start + (uint64_t)((double)n * 8e9 / rate_bps);
 		if (wire_loses(d)) {
 			d->lost++;
-			continue;
-		}
-		if (d->tail - d->head >= SLOTS) {
-			d->ring_drops++;
 			continue;
 		}
 		s->len = (uint16_t)n;
@@ -183,6 +192,7 @@ main(int argc, char *argv[])
 {
 	struct direction dir[2];
 	struct pollfd pfd[2];
+	sigset_t stops, open_mask;
 	const char *seed = getenv("LINKEM_SEED");
 	double rtt_ms;
 	int a, b, i;
@@ -225,6 +235,14 @@ main(int argc, char *argv[])
 	/* Deadlines to the microsecond: the default 50 us slack is a
 	 * packet's time at 240 Mbit/s. */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL);
+	/* The stop signals arrive only inside ppoll, never between the
+	 * check of stop and the wait. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stops, &open_mask);
+	sigdelset(&open_mask, SIGINT);
+	sigdelset(&open_mask, SIGTERM);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	printf("linkem ready\n");
@@ -245,11 +263,18 @@ main(int argc, char *argv[])
 			ts.tv_nsec = (long)(wait % 1000000000u);
 			tsp = &ts;
 		}
-		if (ppoll(pfd, 2, tsp, NULL) < 0 && errno != EINTR)
+		pfd[0].revents = pfd[1].revents = 0;
+		if (ppoll(pfd, 2, tsp, &open_mask) < 0 && errno != EINTR)
 			break;
-		for (i = 0; i < 2; i++)
-			if (pfd[i].revents & POLLIN)
-				enqueue_ready(&dir[i]);
+		for (i = 0; i < 2; i++) {
+			if ((pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ||
+			    ((pfd[i].revents & POLLIN) &&
+			    enqueue_ready(&dir[i]) != 0)) {
+				fprintf(stderr, "linkem: %s: the device is "
+				    "gone\n", dir[i].name);
+				stop = 1;
+			}
+		}
 	}
 	report(&dir[0]);
 	report(&dir[1]);

@@ -84,10 +84,7 @@ up_wan() {
 
 down() {
 	local name=$1 pid
-	for ns in "$name-a" "$name-b"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-		ip netns delete "$ns" 2>/dev/null || true
-	done
+	# The emulator first: its devices vanish with the namespaces.
 	if [ -f "$RUN/$name.pid" ]; then
 		pid=$(cat "$RUN/$name.pid")
 		kill -TERM "$pid" 2>/dev/null || true
@@ -95,9 +92,14 @@ down() {
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 		done
+		kill -KILL "$pid" 2>/dev/null || true
 		cat "$RUN/$name.log" 2>/dev/null || true
 		rm -f "$RUN/$name.pid" "$RUN/$name.out" "$RUN/$name.log"
 	fi
+	for ns in "$name-a" "$name-b"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns delete "$ns" 2>/dev/null || true
+	done
 }
 
 [ $# -ge 2 ] || die "usage: netlink.sh veth|wan|down NAME ..."

@@ -84,3 +84,19 @@ ping_a_to_b() {
 	run "$TOP/bench/netlink.sh" wan
 	assert_failure 1
 }
+
+@test "when its namespaces go first, linkem exits instead of spinning" {
+	link_up 10 10
+	local pid i
+	pid=$(cat "/run/rcp-netlink/$LINK.pid")
+	ip netns delete "$LINK-a"
+	ip netns delete "$LINK-b"
+	for ((i = 0; i < 40; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	run kill -0 "$pid"
+	assert_failure
+	run cat "/run/rcp-netlink/$LINK.log"
+	assert_output --partial "the device is gone"
+}
