@@ -10,8 +10,9 @@
 #   WAN  the project's link emulator (bench/linkem.c; these kernels have
 #        no netem): rate, RTT, random loss, a drop-tail queue of one
 #        bandwidth-delay product.  Goodput as a fraction of the link rate
-#        for rcp-quic (default, and --cc bbr), ssh with the host's cubic,
-#        and TCP with cubic and with bbr; medians of BENCH_NET_RUNS
+#        for rcp-quic (default, and --cc cubic), ssh with the host's
+#        default congestion control (the column says which), and TCP
+#        with cubic and with bbr; medians of BENCH_NET_RUNS
 #        (default 1), each run cut at BENCH_NET_CUT seconds (default 40),
 #        when the goodput is what arrived by then.  The emulator's CPU is
 #        printed beside each row: near 100%, the row measures it, not us.
@@ -148,7 +149,7 @@ wan_run() {
 	rm -f "$W/out"
 	case $tool in
 	quic)	cmd="$QUIC '$in' '$W/out' '$W'" ;;
-	quic-bbr) cmd="$QUIC '$in' '$W/out' '$W' --cc bbr" ;;
+	quic-cubic) cmd="$QUIC '$in' '$W/out' '$W' --cc cubic" ;;
 	ssh)	cmd="inA $SSH 'cat > $W/out' < '$in'" ;;
 	tcp-cubic|tcp-bbr) cmd="$TCP '$in' '$W/out' ${tool#tcp-}" ;;
 	esac
@@ -185,12 +186,12 @@ wan() {
 	topology wan "$LINK" "$rate" "$rtt" "$loss"
 	: >"$W/cpu"
 	for ((i = 0; i < NET_RUNS; i++)); do
-		for tool in quic quic-bbr ssh tcp-cubic tcp-bbr; do
+		for tool in quic quic-cubic ssh tcp-cubic tcp-bbr; do
 			got[$tool]+="$(wan_run "$tool" "$in" "$rate") " || return 1
 		done
 	done
 	local row=() v
-	for tool in quic quic-bbr ssh tcp-cubic tcp-bbr; do
+	for tool in quic quic-cubic ssh tcp-cubic tcp-bbr; do
 		# Median of the runs; a '*' marks a run cut at $CUT s.
 		v=$(printf '%s\n' ${got[$tool]} | sort -g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }')
 		row+=("$v")
@@ -211,9 +212,10 @@ if [ "$part" = all ] || [ "$part" = lan ]; then
 	lan 9000 "$in"
 fi
 if [ "$part" = all ] || [ "$part" = wan ]; then
-	echo "WAN (linkem), goodput / link rate, median of $NET_RUNS, cut at $CUT s (*):"
+	echo "WAN (linkem), goodput / link rate, median of $NET_RUNS, cut at $CUT s (*);" \
+		"ssh: the host's $(cat /proc/sys/net/ipv4/tcp_congestion_control)"
 	printf '%-24s %6s %6s %6s %6s %6s  %-8s %-6s %s\n' "rate RTT loss" quic \
-		q-bbr ssh tcp-cu tcp-bb target "" "linkem CPU"
+		q-cubic ssh tcp-cu tcp-bb target "" "linkem CPU"
 	rows=${BENCH_NET_ROWS:-"100 40 0 160 0.93;100 40 1 160 0.85;100 100 1 160 0.85;100 100 3 160 0.70;500 20 0.1 512 0.90;20 250 2 40 0.80"}
 	IFS=';' read -ra rows <<<"$rows"
 	for row in "${rows[@]}"; do

@@ -211,6 +211,7 @@ struct quic_stats {
 	uint64_t pkts_sent, pkts_recv, pkts_lost;
 	char peer[QUIC_HOST_MAX + 8];	/* "addr:port" of the peer */
 	int data_failed;	/* data_fd failed here: e names it */
+	enum quic_cc cc;	/* the congestion control in force */
 };
 
 /*

@@ -64,7 +64,7 @@ enum {
 	{ "--accept-timeout SECS", "stop listening after SECS (default 120)" }, \
 	{ "--connect-timeout SECS", "give up a handshake after SECS (default 15)" }, \
 	{ "--idle-timeout SECS", "end after SECS of silence (default 30)" }, \
-	{ "--cc cubic|bbr|reno", "congestion control (default cubic)" }
+	{ "--cc cubic|bbr|reno", "congestion control (default bbr)" }
 
 struct quic_cli {
 	struct quic_opts o;

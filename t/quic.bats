@@ -571,3 +571,18 @@ interrupted() {
 	run awk '{ print ($1 + $2 < 1.0) ? "idle" : "spun " $1 + $2 " s" }' "$T/cpu"
 	assert_output idle
 }
+
+@test "--stats names the congestion control: bbr by default, --cc's otherwise" {
+	random_file "$T/in" 200000
+	local cc
+	for cc in "" cubic; do
+		bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+		wait_ready r
+		run rcp-quic-send --connect "$ADDR" --pin "$PIN" --stats \
+		    ${cc:+--cc "$cc"} "$T/in" 3>&-
+		assert_success
+		assert_output --regexp " cc=${cc:-bbr}$"
+		wait_exit r
+		cmp "$T/in" "$T/out"
+	done
+}
