@@ -34,7 +34,7 @@ SSH="ssh -F '$HOME/.ssh/config' -o BatchMode=yes -c aes128-gcm@openssh.com"
 cp scripts/common.bash "$W/common.bash"
 cat >"$W/pair.sh" <<'PAIR'
 set -euo pipefail
-in=$1 w=$2 stats=${3:-}
+in=$1 w=$2 stats=${3:-} send_opts=${4:-}
 . "$w/common.bash"
 rm -f "$w/ready"
 rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 $stats 3>"$w/ready" \
@@ -42,7 +42,8 @@ rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 $stats 3>"$w/ready" \
 r=$!
 ready=$(read_ready "$w/ready")
 read -r addr pin <<<"$ready"
-rcp-quic-send --connect "$addr" --pin "$pin" $stats "$in" 2>"$w/send.err"
+rcp-quic-send --connect "$addr" --pin "$pin" $stats $send_opts "$in" \
+    2>"$w/send.err"
 wait "$r"
 PAIR
 
@@ -74,3 +75,14 @@ if command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null; then
 		"bash '$W/pair.sh' '$in' '$W'" \
 		"gtlsclient -q --exit-on-all-streams-close 127.0.0.1 $gport https://127.0.0.1:$gport/in >/dev/null"
 fi
+
+# --limit-rate (SPEC §7): 10 MiB/s for 10 s must hold within 5%.
+rate_in=$(bench_input in-100 100)
+bash "$W/pair.sh" "$rate_in" "$W" --stats "--limit-rate 10M"
+# The sender's own span: from the handshake to the confirmation.
+secs=$(sed -n 's/.* seconds=\([0-9.]*\) .*/\1/p' "$W/send.err")
+got=$(echo "100 / $secs" | bc -l)
+verdict=met
+[ "$(echo "$got >= 9.5 && $got <= 10.5" | bc -l)" = 1 ] || verdict=MISSED
+printf '%-44s %8.2f MiB/s (10 MiB/s, within 5%%)    %s\n' \
+	"--limit-rate 10M, 100 MiB" "$got" "$verdict"
