@@ -28,8 +28,8 @@ decrypt_with(const uint8_t *data, size_t size, unsigned threads, int sink,
 		abort();
 	if (io_write_full(fd, data, size) != 0 || lseek(fd, 0, SEEK_SET) != 0)
 		abort();
-	progress_init(&p, 0, 0, 0);
-	rc = cbc_frames(fd, sink, 1, key, iv, threads, &p, 0, e);
+	progress_init(&p, NULL, 0, 0);
+	rc = cbc_frames(fd, sink, 1, key, iv, threads, &p, e);
 	close(fd);
 	return rc;
 }
