@@ -5,7 +5,6 @@
  * the program is blocked (a slow reader, a peer that has not yet
  * acknowledged, a producer that has not yet written).
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -146,8 +145,12 @@ progress_thread(void *arg)
 		next += PROGRESS_TICK;
 		until.tv_sec = (time_t)next;
 		until.tv_nsec = (long)((next - (double)until.tv_sec) * 1e9);
+		if (until.tv_nsec > 999999999L)
+			until.tv_nsec = 999999999L;	/* rounding */
+		/* 0 is a wake-up (finish, or spurious); anything else, the
+		 * deadline (or an error: never a spin on it). */
 		while (!p->stop && pthread_cond_timedwait(&p->wake, &p->lock,
-		    &until) != ETIMEDOUT)
+		    &until) == 0)
 			;
 		if (p->stop)
 			break;
