@@ -626,3 +626,12 @@ stalled_reader_then_signal() {
 	# Split on \n alone: the relayed line is not glued to the display.
 	grep -q '^testhost: oops' "$T/tty.raw" || { cat -A "$T/tty.raw"; false; }
 }
+
+@test "a command that kills its own shell (\$\$) is a command killed, not a success" {
+	run rcp-launch --pull "${B[@]}" testhost 'echo hi; kill -9 $$'
+	assert_failure 137
+	assert_output - <<-'EOF2'
+	hi
+	rcp-launch: testhost: the remote command was killed by signal 9 (Killed)
+	EOF2
+}
