@@ -265,7 +265,8 @@ help_options() {
 	assert_line "rcp-launch: debug1: testhost: host key verified: ED25519 key fingerprint is $(fingerprint)"
 	assert_line 'rcp-launch: debug1: testhost: authenticated as root'
 	assert_line 'rcp-launch: debug1: testhost: remote command started'
-	assert_line --regexp '^rcp-launch: debug1: libssh: .*OpenSSH'
+	# libssh's own words differ between versions (0.10, 0.11): one line.
+	assert_line --regexp '^rcp-launch: debug1: libssh: '
 	# Every line but the remote command's own is marked.
 	run grep -v -e '^rcp-launch: debug1: ' -e '^err$' "$T/err"
 	assert_output ''
@@ -312,7 +313,7 @@ help_options() {
 	assert_output "rcp-launch: -o 'StrictHostKeyChecking=maybe': bad value 'maybe'"
 	run rcp-launch -o Ciphers=rot13 testhost true
 	assert_failure 255
-	assert_output --regexp "^rcp-launch: -o 'Ciphers=rot13': bad value: .*rot13"
+	assert_output --regexp "^rcp-launch: -o 'Ciphers=rot13': bad value"
 	run rcp-launch -o Host=x testhost true
 	assert_failure 255
 	assert_output "rcp-launch: -o 'Host=x': not supported on the command line (as in ssh)"

@@ -89,6 +89,46 @@ ssh_options_apply_text(ssh_session s, const char *text, struct rcp_error *e)
 	return 0;
 }
 
+/*
+ * Algorithm lists: libssh 0.11's parser takes a list it cannot use
+ * without a word (0.10 warns), and the connection then goes ahead with
+ * the defaults, which is not what ssh does ("Bad SSH2 cipher spec").
+ * Setting the list directly fails the same on both.
+ */
+static const struct {
+	const char *kw;
+	enum ssh_options_e opt;
+} algo_lists[] = {
+	{ "ciphers", SSH_OPTIONS_CIPHERS_C_S },
+	{ "kexalgorithms", SSH_OPTIONS_KEY_EXCHANGE },
+	{ "hostkeyalgorithms", SSH_OPTIONS_HOSTKEYS },
+	{ "macs", SSH_OPTIONS_HMAC_C_S },
+};
+
+/* 0, or -1 when kw is an algorithm list libssh cannot use (e). */
+static int
+probe_algorithms(const char *arg, const char *kw, const char *v,
+    struct rcp_error *e)
+{
+	size_t i;
+	ssh_session s;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(algo_lists) / sizeof(algo_lists[0]); i++) {
+		if (strcmp(kw, algo_lists[i].kw) != 0)
+			continue;
+		if ((s = ssh_new()) == NULL)
+			return error_set(e, SSH_EXIT_SSH, "cannot create SSH "
+			    "session");
+		if (ssh_options_set(s, algo_lists[i].opt, v) < 0)
+			rc = error_set(e, SSH_EXIT_SSH, "-o '%s': bad value: "
+			    "%s", arg, ssh_get_error(s));
+		ssh_free(s);
+		break;
+	}
+	return rc;
+}
+
 /* Runs line through libssh's parser on a scratch session. */
 static int
 probe_line(const char *line, struct rcp_error *e)
@@ -210,6 +250,8 @@ ssh_option_check(const char *arg, char *kw, size_t ksize,
 	if (probe.warning[0] != '\0')
 		return error_set(e, SSH_EXIT_SSH, "-o '%s': bad value: %s",
 		    arg, probe.warning);
+	if (probe_algorithms(arg, kw, v, e) != 0)
+		return -1;
 	if (probe.ignored) {
 		error_set(e, 0, "warning: -o '%s': libssh does not support "
 		    "%s: ignored", arg, kw);
