@@ -56,20 +56,30 @@ ep_close_app(struct ep *ep, uint64_t code, const char *reason)
 	ep->close.pending = 1;
 }
 
+/* The first failure, ours in fmt's words, the peer's in told's (NULL:
+ * the same words). */
+static void
+ep_vfail_told(struct ep *ep, uint64_t code, int status, const char *told,
+    const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	if (ep->failed)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ep_fail(ep, status, "%s", msg);
+	ep_close_app(ep, code, told != NULL ? told : msg);
+}
+
 /* Fails the transfer and tells the peer why, in the same words. */
 void
 ep_fail_app(struct ep *ep, uint64_t code, int status, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
-	if (ep->failed)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ep_vfail_told(ep, code, status, NULL, fmt, ap);
 	va_end(ap);
-	ep_fail(ep, status, "%s", msg);
-	ep_close_app(ep, code, msg);
 }
 
 /*
@@ -80,16 +90,11 @@ void
 ep_fail_told(struct ep *ep, uint64_t code, int status, const char *told,
     const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
-	if (ep->failed)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ep_vfail_told(ep, code, status, told, fmt, ap);
 	va_end(ap);
-	ep_fail(ep, status, "%s", msg);
-	ep_close_app(ep, code, told);
 }
 
 void
