@@ -289,19 +289,27 @@ stats_field() {
 	assert_output ""
 }
 
-@test "sender killed mid-transfer: receiver fails, no -o file, no temporary file" {
+# under_way [CMD...]: a transfer into -o $T/out under way, the sender's
+# input a FIFO held open: r and s are started (bg) with CMD before each
+# program, and RECV_OPTS among the receiver's options; returns once the
+# receiver's output (perhaps unnamed: O_TMPFILE) has grown.
+under_way() {
 	mkfifo "$T/fifo"
-	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --idle-timeout 3 -o "$T/out"
+	bg r "$@" rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 \
+	    ${RECV_OPTS:-} -o "$T/out"
 	wait_ready r
-	bg s rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/fifo"
+	bg s "$@" rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/fifo"
 	{ random_stream 1000000 fifo; exec sleep 20; } >"$T/fifo" 3>&- &
 	PIDS+=($!)
 	local i
-	# Until the temporary file (perhaps unnamed: O_TMPFILE) has grown.
 	for ((i = 0; i < 100; i++)); do
 		output_grown "$r_pid" && break
 		sleep 0.1
 	done
+}
+
+@test "sender killed mid-transfer: receiver fails, no -o file, no temporary file" {
+	RECV_OPTS="--idle-timeout 3" under_way
 	# Braces: bash reports the killed job on the stderr of the wait.
 	{ kill -9 "$s_pid"; wait "$s_pid"; } 2>/dev/null || true
 	wait_exit r 15
@@ -319,17 +327,7 @@ stats_field() {
 # (and the programs leave an ignored signal ignored, as nohup needs):
 # env gives them the default back, as a terminal's foreground job has.
 interrupt() {
-	mkfifo "$T/fifo"
-	bg r env --default-signal=INT rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
-	wait_ready r
-	bg s env --default-signal=INT rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/fifo"
-	{ random_stream 1000000 fifo; exec sleep 20; } >"$T/fifo" 3>&- &
-	PIDS+=($!)
-	local i
-	for ((i = 0; i < 100; i++)); do
-		output_grown "$r_pid" && break
-		sleep 0.1
-	done
+	under_way env --default-signal=INT
 	local pid_var="${1}_pid"
 	kill -"$2" "${!pid_var}"
 }
