@@ -37,41 +37,35 @@ static volatile sig_atomic_t cancel_fd = -1;
 	"PRODUCER CONSUMER\n"
 
 /* One line per option, as the man page's OPTIONS lists them. */
-#define OPTION_LINES \
-	"  -p, --port PORT          the SSH port (wins over the config's)\n" \
-	"  -l, --login USER         the remote user (wins over USER@)\n" \
-	"  -i, --identity KEYFILE   authenticate with this private key\n" \
-	"  -F, --config CONFIG      read this ssh_config, not ~/.ssh/config\n" \
-	"  -o OPTION=VALUE          an ssh_config option, as with ssh -o\n" \
-	"  -v                       say each step on stderr; -vv, -vvv: more\n" \
-	"  -q                       quiet: no warnings or notes, only errors\n" \
-	"      --known-hosts FILE   verify host keys against FILE\n" \
-	"      --accept-new-host-key  record the key of an unknown host\n" \
-	"      --connect-timeout SECS  give up connecting after SECS seconds\n" \
-	"      --remote-bin DIR     where the remote rcp-quic-* programs are\n" \
-	"      --port-range LO-HI[,LO-HI...]  UDP ports a listener may bind\n" \
-	"      --progress[=NAME]    progress line on stderr, labelled NAME or " \
-	"rcp-launch\n" \
-	"      --limit-rate RATE    move at most RATE bytes a second (10M: MiB/s)\n" \
-	"      --pull               remote COMMAND's stdout to ours, over QUIC\n" \
-	"      --push               our stdin to remote COMMAND's, over QUIC\n" \
-	"      --from [USER@]SRC    run PRODUCER on SRC (with --to)\n" \
-	"      --to [USER@]DST      run CONSUMER on DST, fed by SRC over QUIC\n" \
-	"      --output FILE        with --pull: publish the data as FILE\n" \
-	"  -h, --help               print this help and exit\n" \
-	"  -V, --version            print the version and exit\n"
+static const struct cli_help options[] = {
+	{ "-p, --port PORT", "the SSH port (wins over the config's)" },
+	{ "-l, --login USER", "the remote user (wins over USER@)" },
+	{ "-i, --identity KEYFILE", "authenticate with this private key" },
+	{ "-F, --config CONFIG", "read this ssh_config, not ~/.ssh/config" },
+	{ "-o OPTION=VALUE", "an ssh_config option, as with ssh -o" },
+	{ "-v", "say each step on stderr; -vv, -vvv: more" },
+	{ "-q", "quiet: no warnings or notes, only errors" },
+	{ "--known-hosts FILE", "verify host keys against FILE" },
+	{ "--accept-new-host-key", "record the key of an unknown host" },
+	{ "--connect-timeout SECS", "give up connecting after SECS seconds" },
+	{ "--remote-bin DIR", "where the remote rcp-quic-* programs are" },
+	{ "--port-range LO-HI[,LO-HI...]", "UDP ports a listener may bind" },
+	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
+	{ "--limit-rate RATE", "move at most RATE bytes a second (10M: MiB/s)" },
+	{ "--pull", "remote COMMAND's stdout to ours, over QUIC" },
+	{ "--push", "our stdin to remote COMMAND's, over QUIC" },
+	{ "--from [USER@]SRC", "run PRODUCER on SRC (with --to)" },
+	{ "--to [USER@]DST", "run CONSUMER on DST, fed by SRC over QUIC" },
+	{ "--output FILE", "with --pull: publish the data as FILE" },
+	CLI_HELP_COMMON,
+	{ NULL, NULL }
+};
 
+/* An error: the reason and the synopsis; -h: the options too (SPEC §1). */
 static void __attribute__((noreturn))
 usage(const char *reason)
 {
-	diag_usage(reason, "%s", SYNOPSIS);
-}
-
-/* SPEC §1: the synopsis and one line per option, on stdout. */
-static void __attribute__((noreturn))
-help(void)
-{
-	diag_usage(NULL, "%s\n%s", SYNOPSIS, OPTION_LINES);
+	diag_usage_help(reason, options, "%s", SYNOPSIS);
 }
 
 static void
@@ -365,7 +359,7 @@ main(int argc, char *argv[])
 			l.output = optarg;
 			break;
 		case 'h':
-			help();
+			usage(NULL);
 		case 'V':
 			diag_version();
 		default:

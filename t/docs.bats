@@ -70,7 +70,8 @@ described() {
 	fi
 }
 
-# rcp-launch's own help is left to its own change.
+# rcp-launch's help is checked in t/launch.bats, against its man page and
+# its bash completion both.
 @test "--help describes each option of the man page on a line of its own" {
 	local p opt
 	for p in $(programs); do

@@ -139,6 +139,13 @@ help_indent(const char *opt)
 	return opt[1] == '-' ? 6 : 2;
 }
 
+/*
+ * Descriptions start in one column, after the widest option up to this
+ * one; a wider option (a long argument pattern) pushes its own line's
+ * description on, so that the others stay within 80 columns.
+ */
+#define HELP_COLUMN_MAX 28
+
 static void
 print_options(FILE *out, const struct cli_help *h)
 {
@@ -146,7 +153,8 @@ print_options(FILE *out, const struct cli_help *h)
 	int w, width = 0;
 
 	for (p = h; p->opt != NULL; p++)
-		if ((w = help_indent(p->opt) + (int)strlen(p->opt)) > width)
+		if ((w = help_indent(p->opt) + (int)strlen(p->opt)) > width &&
+		    w <= HELP_COLUMN_MAX)
 			width = w;
 	fputc('\n', out);
 	for (p = h; p->opt != NULL; p++)
