@@ -62,20 +62,7 @@ topology() {
 }
 
 # The three ways of moving F from A to B's OUT, as shell commands run in
-# the root namespace.
-cat >"$W/quic.sh" <<'EOF'
-set -euo pipefail
-link=$1 in=$2 out=$3 w=$4; shift 4
-. "$w/common.bash"
-rm -f "$w/ready"
-ip netns exec "$link-b" rcp-quic-recv --listen 10.79.0.2:0 --ready-fd 3 "$@" \
-    3>"$w/ready" >"$out" 2>"$w/recv.err" &
-r=$!
-read -r addr pin <<<"$(read_ready "$w/ready")"
-ip netns exec "$link-a" rcp-quic-send --connect "$addr" --pin "$pin" "$@" \
-    "$in" 2>"$w/send.err"
-wait "$r"
-EOF
+# the root namespace: rcp-quic (bench/pair.sh), ssh, and plain TCP.
 # The TCP sender picks its congestion control for its own socket
 # (TCP_CONGESTION, allowed to root whatever the host's allowed list):
 # nothing of the host's settings changes.
@@ -99,8 +86,7 @@ ip netns exec "$link-a" perl -MIO::Socket::INET -MSocket=IPPROTO_TCP -e '
 	shutdown($s, 1);' "$cc" <"$in"
 wait "$r"
 EOF
-cp scripts/common.bash "$W/common.bash"
-QUIC="bash $W/quic.sh $LINK"
+QUIC="env PAIR_NS=$LINK PAIR_LISTEN=$B bash bench/pair.sh"
 TCP="bash $W/tcp.sh $LINK"
 
 lan() {
@@ -149,7 +135,7 @@ wan_run() {
 	rm -f "$W/out"
 	case $tool in
 	quic)	cmd="$QUIC '$in' '$W/out' '$W'" ;;
-	quic-cubic) cmd="$QUIC '$in' '$W/out' '$W' --cc cubic" ;;
+	quic-cubic) cmd="$QUIC '$in' '$W/out' '$W' '--cc cubic'" ;;
 	ssh)	cmd="inA $SSH 'cat > $W/out' < '$in'" ;;
 	tcp-cubic|tcp-bbr) cmd="$TCP '$in' '$W/out' ${tool#tcp-}" ;;
 	esac

@@ -29,26 +29,11 @@ trap cleanup EXIT
 sshd_start "$W" >/dev/null
 SSH="ssh -F '$HOME/.ssh/config' -o BatchMode=yes -c aes128-gcm@openssh.com"
 
-# One transfer, start to end: the receiver listens, the sender connects
-# with the pin from the ready line; both must exit 0.
-cp scripts/common.bash "$W/common.bash"
-cat >"$W/pair.sh" <<'PAIR'
-set -euo pipefail
-in=$1 w=$2 stats=${3:-} send_opts=${4:-}
-. "$w/common.bash"
-rm -f "$w/ready"
-rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 $stats 3>"$w/ready" \
-    >/dev/null 2>"$w/recv.err" &
-r=$!
-ready=$(read_ready "$w/ready")
-read -r addr pin <<<"$ready"
-rcp-quic-send --connect "$addr" --pin "$pin" $stats $send_opts "$in" \
-    2>"$w/send.err"
-wait "$r"
-PAIR
+# One transfer, start to end (bench/pair.sh): both must exit 0.
+PAIR="bash bench/pair.sh"
 
 compare "rcp-quic-send | rcp-quic-recv (loopback)" 1.00 \
-	"bash '$W/pair.sh' '$in' '$W'" \
+	"$PAIR '$in' /dev/null '$W'" \
 	"$SSH testhost 'cat > /dev/null' < '$in'"
 if [ -n "${BENCH_OURS:-}" ]; then
 	# MiB/s, the unit of --stats and --progress; BENCH_SIZE_MB is MiB.
@@ -56,7 +41,7 @@ if [ -n "${BENCH_OURS:-}" ]; then
 		"$(echo "$BENCH_SIZE_MB / $BENCH_OURS" | bc -l)" \
 		"$(echo "$BENCH_SIZE_MB / $BENCH_ANCHOR" | bc -l)"
 fi
-bash "$W/pair.sh" "$in" "$W" --stats
+$PAIR "$in" /dev/null "$W" --stats
 sed 's/^/  /' "$W/send.err"
 
 # A second anchor: ngtcp2's own GnuTLS example server and client
@@ -72,13 +57,13 @@ if command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null; then
 	GTLS_PID=$!
 	sleep 0.3
 	compare "  rcp-quic pair vs ngtcp2 gtls example" - \
-		"bash '$W/pair.sh' '$in' '$W'" \
+		"$PAIR '$in' /dev/null '$W'" \
 		"gtlsclient -q --exit-on-all-streams-close 127.0.0.1 $gport https://127.0.0.1:$gport/in >/dev/null"
 fi
 
 # --limit-rate (SPEC §7): 10 MiB/s for 10 s must hold within 5%.
 rate_in=$(bench_input in-100 100)
-bash "$W/pair.sh" "$rate_in" "$W" --stats "--limit-rate 10M"
+$PAIR "$rate_in" /dev/null "$W" --stats "--limit-rate 10M"
 # The sender's own span: from the handshake to the confirmation.
 secs=$(sed -n 's/.* seconds=\([0-9.]*\) .*/\1/p' "$W/send.err")
 got=$(echo "100 / $secs" | bc -l)
