@@ -24,6 +24,26 @@ ep_acked_cb(ngtcp2_conn *conn, int64_t sid, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/*
+ * Our data_fd failed (err): the sender's input or the receiver's output.
+ * Our message names it; the peer is told whose data it was, in its terms.
+ */
+static void
+data_failed(struct ep *ep, int err)
+{
+	const char *op = ep->is_sender ? "read" : "write";
+	const char *name = ep->o->data_name != NULL ? ep->o->data_name :
+	    ep->is_sender ? "stdin" : "stdout";
+	char told[128];
+
+	snprintf(told, sizeof(told), "%s failed: %s: %s", ep->is_sender ?
+	    "sender input" : "receiver output", op, strerror(err));
+	ep_fail_told(ep, ep->is_sender ? QUIC_APP_SENDER_INPUT :
+	    QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL, told, "%s: %s error: %s",
+	    name, op, strerror(err));
+	ep->data_failed = 1;
+}
+
 /* Receiver: writes what the output takes now, never waiting for it. */
 void
 ep_output_flush(struct ep *ep)
@@ -33,14 +53,7 @@ ep_output_flush(struct ep *ep)
 		    ep->rcv.head, ep->rcv.len - ep->rcv.head, &ep->rcv.w);
 
 		if (n < 0) {
-			char told[128];
-
-			snprintf(told, sizeof(told), "receiver output failed: "
-			    "write: %s", strerror(errno));
-			ep_fail_told(ep, QUIC_APP_RECEIVER_OUTPUT, EXIT_FAIL,
-			    told, "%s: write error: %s", ep->o->data_name ?
-			    ep->o->data_name : "stdout", strerror(errno));
-			ep->data_failed = 1;
+			data_failed(ep, errno);
 			return;
 		}
 		if (n == 0) {
@@ -279,14 +292,7 @@ ep_input_read(struct ep *ep)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;	/* a non-blocking input: poll again */
 	if (n < 0) {
-		char told[128];
-
-		snprintf(told, sizeof(told), "sender input failed: read: %s",
-		    strerror(errno));
-		ep_fail_told(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL, told,
-		    "%s: read error: %s", ep->o->data_name ?
-		    ep->o->data_name : "stdin", strerror(errno));
-		ep->data_failed = 1;
+		data_failed(ep, errno);
 		return;
 	}
 	if (n == 0)
