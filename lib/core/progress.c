@@ -249,12 +249,8 @@ void
 progress_phase(struct progress *p, const char *phase, int known_total,
     uint64_t total)
 {
-	if (p->label == NULL) {
-		p->phase_base = atomic_load(&p->done);
-		p->known_total = known_total;
-		p->total = total;
-		return;
-	}
+	if (p->label == NULL)
+		return;		/* nothing shown: nothing reads it */
 	pthread_mutex_lock(&p->lock);
 	p->phase = phase;
 	p->known_total = known_total;
@@ -268,11 +264,8 @@ progress_phase(struct progress *p, const char *phase, int known_total,
 void
 progress_set_total(struct progress *p, uint64_t total)
 {
-	if (p->label == NULL) {
-		p->known_total = 1;
-		p->total = total;
+	if (p->label == NULL)
 		return;
-	}
 	pthread_mutex_lock(&p->lock);
 	p->known_total = 1;
 	p->total = total;
