@@ -27,6 +27,7 @@
 static const struct cli_help options[] = {
 	QUIC_CLI_HELP,
 	{ "--limit-rate RATE", "send at most RATE bytes a second (10M: MiB/s)" },
+	{ "--connections N", "stripe the data over N connections (1-16)" },
 	{ "--stats", "print a summary line on stderr at the end" },
 	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
 	CLI_HELP_COMMON,
@@ -42,7 +43,7 @@ usage(const char *reason)
 	    "--pin sha256:HEX [FILE]\n"
 	    "       rcp-quic-send --gen-identity FILE [--force]\n"
 	    QUIC_CLI_USAGE_OPTIONS
-	    "         [--limit-rate RATE]\n");
+	    "         [--limit-rate RATE] [--connections N]\n");
 }
 
 int
@@ -51,6 +52,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		QUIC_CLI_LONGOPTS,
 		{ "limit-rate", required_argument, NULL, QOPT_LIMIT_RATE },
+		{ "connections", required_argument, NULL, QOPT_CONNECTIONS },
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};

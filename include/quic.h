@@ -15,6 +15,21 @@
  *    received, then FIN, on the same stream.  The sender checks the count
  *    and closes the connection with NO_ERROR; only then is the transfer
  *    delivered.
+ *  - Striping (--connections N, N > 1): the sender spreads the data over
+ *    N connections, each with its own congestion control, so that one
+ *    loss slows one of them only.  ALPN "rcp-entropy/2/..." says so.
+ *    The connecting side opens them one after another, each once the
+ *    previous one's handshake is confirmed, to the address the first
+ *    one reached; the listener takes each on its port (SO_REUSEPORT,
+ *    a connected socket per connection), and only from the certificate
+ *    the first one showed.  Each connection's stream starts with a
+ *    header, QUIC_STRIPE_HDR_LEN bytes: "RCPSTRIP", u16 index, u16
+ *    count, u32 block size, 16 random bytes naming the transfer (all
+ *    big-endian); then blocks: u64 offset, u32 length, the data.  Every
+ *    block but the last of the whole stream is the block size long;
+ *    each offset is a multiple of it.  Each connection ends and is
+ *    confirmed as above (its own stream's count), and a receiver
+ *    confirms none of them before the whole output is finished.
  *  - Any other end is a failure: CONNECTION_CLOSE carries one of the
  *    QUIC_APP_* codes below and a short reason, an idle timeout or a
  *    peer that vanished (ICMP unreachable) fails both sides.
@@ -42,6 +57,11 @@ enum {
 
 #define QUIC_ALPN_C2S "rcp-entropy/1/c2s"
 #define QUIC_ALPN_S2C "rcp-entropy/1/s2c"
+#define QUIC_ALPN2_C2S "rcp-entropy/2/c2s"
+#define QUIC_ALPN2_S2C "rcp-entropy/2/s2c"
+#define QUIC_STRIPE_HDR_LEN 32
+#define QUIC_STRIPE_BLOCK_HDR_LEN 12
+#define QUIC_CONNECTIONS_MAX 16
 
 /* Defaults of SPEC §5, in seconds. */
 #define QUIC_DEFAULT_ACCEPT_TIMEOUT 120
@@ -172,6 +192,11 @@ struct quic_opts {
 	enum quic_cc cc;
 	/* QUIC_SEND: stream bytes per second at most (0: no limit). */
 	uint64_t limit_rate;
+	/*
+	 * QUIC_SEND: connections to stripe the data over, 1 to
+	 * QUIC_CONNECTIONS_MAX (the receiver takes what the sender says).
+	 */
+	unsigned connections;
 	struct progress *progress;	/* or NULL */
 	/*
 	 * QUIC_RECV: called once the sender's FIN arrived and every byte was
@@ -212,6 +237,7 @@ struct quic_stats {
 	char peer[QUIC_HOST_MAX + 8];	/* "addr:port" of the peer */
 	int data_failed;	/* data_fd failed here: e names it */
 	enum quic_cc cc;	/* the congestion control in force */
+	unsigned connections;	/* how many carried the data */
 };
 
 /*

@@ -579,7 +579,7 @@ interrupted() {
 		run rcp-quic-send --connect "$ADDR" --pin "$PIN" --stats \
 		    ${cc:+--cc "$cc"} "$T/in" 3>&-
 		assert_success
-		assert_output --regexp " cc=${cc:-bbr}$"
+		assert_output --regexp " cc=${cc:-bbr} connections=1$"
 		wait_exit r
 		cmp "$T/in" "$T/out"
 	done

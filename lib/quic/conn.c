@@ -36,14 +36,42 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 {
 	struct ep *ep = ud;
 	gnutls_datum_t proto;
+	size_t i;
+	int fd;
 
 	(void)conn;
-	if (gnutls_alpn_get_selected_protocol(ep->auth.session, &proto) != 0 ||
-	    !quic_alpn_match(proto.data, proto.size, ep->auth.alpn)) {
-		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s", ep->auth.alpn);
+	for (i = 0; i < ep->auth.nalpn; i++)
+		if (gnutls_alpn_get_selected_protocol(ep->auth.session,
+		    &proto) == 0 && quic_alpn_match(proto.data, proto.size,
+		    ep->auth.alpn[i]))
+			break;
+	if (i == ep->auth.nalpn) {
+		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s",
+		    ep->auth.alpn[0]);
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
+	ep->striped = strstr(ep->auth.alpn[i], "/2/") != NULL;
+	/* Before any stream data: it goes to the coordinator's pipe. */
+	if (ep->striped && !ep->is_sender && ep->link != NULL &&
+	    ep->link->on_striped != NULL) {
+		if ((fd = ep->link->on_striped(ep->link->arg, ep, ep->e)) < 0) {
+			ep->failed = 1;
+			return NGTCP2_ERR_CALLBACK_FAILURE;
+		}
+		ep->data_fd = fd;
+	}
 	ep->handshake_done = 1;
+	return 0;
+}
+
+static int
+handshake_confirmed_cb(ngtcp2_conn *conn, void *ud)
+{
+	struct ep *ep = ud;
+
+	(void)conn;
+	if (ep->link != NULL && ep->link->on_confirmed != NULL)
+		ep->link->on_confirmed(ep->link->arg, ep);
 	return 0;
 }
 
@@ -51,6 +79,7 @@ const ngtcp2_callbacks ep_callbacks_client = {
 	.client_initial = ngtcp2_crypto_client_initial_cb,
 	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
 	.handshake_completed = handshake_completed_cb,
+	.handshake_confirmed = handshake_confirmed_cb,
 	.encrypt = ngtcp2_crypto_encrypt_cb,
 	.decrypt = ngtcp2_crypto_decrypt_cb,
 	.hp_mask = ngtcp2_crypto_hp_mask_cb,
@@ -135,8 +164,8 @@ ep_conn_settings(struct ep *ep, ngtcp2_settings *s, ngtcp2_transport_params *p)
 	ngtcp2_settings_default(s);
 	s->initial_ts = ep_now();
 	s->cc_algo = cc[ep->o->cc];
-	s->max_window = STREAM_WINDOW;
-	s->max_stream_window = STREAM_WINDOW;
+	s->max_window = ep->window;
+	s->max_stream_window = ep->window;
 	s->handshake_timeout = (ngtcp2_duration)(ep->o->connect_timeout ?
 	    ep->o->connect_timeout : QUIC_DEFAULT_CONNECT_TIMEOUT) *
 	    NGTCP2_SECONDS;
@@ -153,9 +182,9 @@ ep_conn_settings(struct ep *ep, ngtcp2_settings *s, ngtcp2_transport_params *p)
 		s->log_printf = debug_printf;
 
 	ngtcp2_transport_params_default(p);
-	p->initial_max_stream_data_bidi_local = STREAM_WINDOW;
-	p->initial_max_stream_data_bidi_remote = STREAM_WINDOW;
-	p->initial_max_data = STREAM_WINDOW;
+	p->initial_max_stream_data_bidi_local = ep->window;
+	p->initial_max_stream_data_bidi_remote = ep->window;
+	p->initial_max_data = ep->window;
 	p->initial_max_streams_bidi = 1;
 	p->initial_max_streams_uni = 0;
 	p->max_idle_timeout = (ngtcp2_duration)ep->o->idle_timeout *

@@ -8,6 +8,28 @@
 
 /* ---- endpoints --------------------------------------------------------- */
 
+/* A socket on the listener's port, connected to the peer; or -1. */
+static int
+stripe_socket(const struct ep *ep)
+{
+	int fd, one = 1, zero = 0;
+
+	fd = socket(ep->local.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (ep->local.sa.sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+		    sizeof(zero));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    bind(fd, &ep->local.sa, ep->locallen) != 0 ||
+	    connect(fd, &ep->remote.sa, ep->remotelen) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * Answers an Initial without a token with a Retry whose token proves
  * the address, and keeps nothing: a peer must show it receives at the
@@ -214,6 +236,27 @@ ready_line(struct ep *ep)
 	return 0;
 }
 
+/*
+ * The next listener of a striped transfer takes over the socket its
+ * predecessor bound: no ready line, a Retry key of its own.
+ */
+static int
+server_adopt(struct ep *ep, int fd)
+{
+	ep->fd = fd;
+	ep->locallen = sizeof(ep->local);
+	if (getsockname(ep->fd, &ep->local.sa, &ep->locallen) != 0) {
+		ep_fail(ep, EXIT_FAIL, "getsockname: %s", strerror(errno));
+		return -1;
+	}
+	if (gnutls_rnd(GNUTLS_RND_KEY, ep->retry_secret,
+	    sizeof(ep->retry_secret)) < 0) {
+		ep_fail(ep, EXIT_FAIL, "random: cannot make the Retry key");
+		return -1;
+	}
+	return 0;
+}
+
 /* Binds to o->host and o->port (or a free port of the ranges). */
 int
 ep_server_bind(struct ep *ep)
@@ -222,10 +265,12 @@ ep_server_bind(struct ep *ep)
 	struct addrinfo hints, *res = NULL;
 	const char *host = (o->host != NULL && o->host[0] != '\0') ?
 	    o->host : NULL;
-	int rc, zero = 0;
+	int rc, zero = 0, one = 1;
 	size_t r, tries, span = 0;
 	uint32_t start = 0;
 
+	if (ep->link != NULL && ep->link->listen_fd >= 0)
+		return server_adopt(ep, ep->link->listen_fd);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_DGRAM;
@@ -253,6 +298,19 @@ ep_server_bind(struct ep *ep)
 	if (res->ai_family == AF_INET6 && host == NULL)
 		(void)setsockopt(ep->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
 		    sizeof(zero));
+	/*
+	 * Striping: each connection gets a socket of its own on this port
+	 * (ep_server_authenticated).  The kernel lets only our own user
+	 * join the port, and gives a connected socket its peer's datagrams
+	 * and the listening one the rest.
+	 */
+	if (ep->link != NULL && ep->link->alpn_v2 &&
+	    setsockopt(ep->fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) != 0) {
+		freeaddrinfo(res);
+		ep_fail(ep, EXIT_FAIL, "SO_REUSEPORT: %s", strerror(errno));
+		return -1;
+	}
 	memcpy(&ep->local, res->ai_addr, res->ai_addrlen);
 	ep->locallen = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -312,7 +370,21 @@ bound:
 void
 ep_server_authenticated(struct ep *ep)
 {
-	if (connect(ep->fd, &ep->remote.sa, ep->remotelen) == 0)
+	int fd;
+
+	/*
+	 * Striping: the connection moves to a socket of its own, connected
+	 * to its peer, and the listening one is handed on for the next.
+	 */
+	if (ep->striped && ep->link != NULL && ep->link->on_accepted != NULL &&
+	    (fd = stripe_socket(ep)) >= 0) {
+		int listen_fd = ep->fd;
+		ep->fd = fd;
+		ep->connected = 1;
+		ep_socket_tune(ep);
+		ep->link->on_accepted(ep->link->arg, listen_fd,
+		    ep->auth.got_pin);
+	} else if (connect(ep->fd, &ep->remote.sa, ep->remotelen) == 0)
 		ep->connected = 1;
 	if (ep->auth.expect_pin == NULL)
 		ep_log(ep, "accepted peer %s with certificate %s",

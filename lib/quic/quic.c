@@ -70,13 +70,19 @@ progress_protocol(struct ep *ep)
 	}
 	if (quic_xfer_may_finish(&ep->xf) && !ep->failed) {
 		struct rcp_error fe;
+		int rc = 0;
 
 		fe.status = EXIT_FAIL;
 		fe.msg[0] = '\0';
 		/* Ours too must go for the reader to see end-of-file. */
 		io_nowait_close(&ep->rcv.w);
 		if (ep->o->finish != NULL &&
-		    ep->o->finish(ep->o->finish_arg, &fe) != 0) {
+		    (rc = ep->o->finish(ep->o->finish_arg, &fe)) == 1) {
+			ep->finish_pending = 1;	/* the other stripes */
+			return;
+		}
+		ep->finish_pending = 0;
+		if (ep->o->finish != NULL && rc != 0) {
 			char told[REASON_MAX + 1];
 
 			/* fe.msg names the output: ours alone says so. */
@@ -246,26 +252,39 @@ static int
 poll_once(struct ep *ep, int timeout)
 {
 	const struct quic_opts *o = ep->o;
-	struct pollfd pfd[4];
+	struct pollfd pfd[6];
 	int nfd = 1, input_at = -1, output_at = -1, cancel_at = -1;
+	int link_cancel_at = -1;
 
 	pfd[0].fd = ep->fd;
 	pfd[0].events = POLLIN | (ep->udp.txlen > 0 ? POLLOUT : 0);
 	if (ep->is_sender && ep->handshake_done && !ep->snd.in_eof &&
-	    ep->snd.filled - ep->snd.acked < SEND_RING_SIZE) {
-		pfd[nfd].fd = o->data_fd;
+	    ep->snd.filled - ep->snd.acked < SEND_RING_SIZE &&
+	    (ep->link == NULL || ep->link->readahead == 0 ||
+	    ep->snd.filled - ep->xf.sent < ep->link->readahead)) {
+		pfd[nfd].fd = ep->data_fd;
 		pfd[nfd].events = POLLIN;
 		input_at = nfd++;
 	}
 	if (ep->rcv.stalled && !ep->failed) {
-		pfd[nfd].fd = o->data_fd;
+		pfd[nfd].fd = ep->data_fd;
 		pfd[nfd].events = POLLOUT;
 		output_at = nfd++;
+	}
+	if (ep->finish_pending && !ep->failed) {
+		pfd[nfd].fd = ep->link->finish_fd;
+		pfd[nfd].events = POLLIN;
+		nfd++;	/* progress_protocol asks again */
 	}
 	if (o->cancel_fd >= 0) {
 		pfd[nfd].fd = o->cancel_fd;
 		pfd[nfd].events = POLLIN;
 		cancel_at = nfd++;
+	}
+	if (ep->link != NULL && ep->link->cancel_fd >= 0) {
+		pfd[nfd].fd = ep->link->cancel_fd;
+		pfd[nfd].events = POLLIN;
+		link_cancel_at = nfd++;
 	}
 	if (poll(pfd, (nfds_t)nfd, timeout) < 0) {
 		if (errno == EINTR)
@@ -275,7 +294,8 @@ poll_once(struct ep *ep, int timeout)
 	}
 	if (pfd[0].revents & (POLLIN | POLLERR))
 		(void)ep_read_packets(ep);
-	if (cancel_at >= 0 && pfd[cancel_at].revents != 0) {
+	if ((cancel_at >= 0 && pfd[cancel_at].revents != 0) ||
+	    (link_cancel_at >= 0 && pfd[link_cancel_at].revents != 0)) {
 		ep_fail_app(ep, QUIC_APP_INTERNAL, EXIT_FAIL, "%s",
 		    o->cancel_reason != NULL ? o->cancel_reason : "cancelled");
 		ep->cancelled = 1;	/* now: no closing period */
@@ -362,19 +382,24 @@ quic_opts_init(struct quic_opts *o)
 	/* The WAN figures' choice (bench/README.md): with random loss,
 	 * cubic falls to a few percent of the link; BBR keeps most of it. */
 	o->cc = QUIC_CC_BBR;
+	o->connections = 1;
 }
 
 int
-quic_transfer(const struct quic_opts *o, struct quic_stats *st,
-    struct rcp_error *e)
+ep_transfer(const struct quic_opts *o, const struct ep_link *link,
+    struct quic_stats *st, struct rcp_error *e)
 {
 	struct quic_identity *eph = NULL;
 	struct addrinfo *addrs, *ai;
 	struct ep ep;
-	int rc = -1;
+	int rc = -1, c2s;
 
 	memset(&ep, 0, sizeof(ep));
 	ep.o = o;
+	ep.link = link;
+	ep.data_fd = o->data_fd;
+	ep.window = link != NULL && link->window > 0 ? link->window :
+	    STREAM_WINDOW;
 	ep.e = e;
 	ep.fd = -1;
 	ep.sid = -1;
@@ -382,8 +407,14 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 	ep.is_server = o->role == QUIC_LISTEN;
 	ep.is_sender = o->dir == QUIC_SEND;
 	quic_xfer_init(&ep.xf, ep.is_sender);
-	ep.auth.alpn = (ep.is_server != ep.is_sender) ? QUIC_ALPN_C2S :
-	    QUIC_ALPN_S2C;
+	/* The client's order wins: a receiver prefers striping. */
+	c2s = ep.is_server != ep.is_sender;
+	if (link != NULL && link->alpn_v2)
+		ep.auth.alpn[ep.auth.nalpn++] = c2s ? QUIC_ALPN2_C2S :
+		    QUIC_ALPN2_S2C;
+	if (link == NULL || link->alpn_v1)
+		ep.auth.alpn[ep.auth.nalpn++] = c2s ? QUIC_ALPN_C2S :
+		    QUIC_ALPN_S2C;
 	ep.auth.expect_pin = ep.is_server ? o->peer_pin : o->pin;
 	ngtcp2_ccerr_default(&ep.close.ccerr);
 	if (e != NULL) {
@@ -452,6 +483,7 @@ out:
 		st->pkts_lost = ep.lost;
 		st->data_failed = ep.data_failed;
 		st->cc = o->cc;
+		st->connections = 1;
 		snprintf(st->peer, sizeof(st->peer), "%s", ep.peer_text);
 		if (ep.conn != NULL) {
 			ngtcp2_conn_info ci;
@@ -492,7 +524,8 @@ quic_stats_format(const struct quic_stats *st, char *buf, size_t size)
 	snprintf(buf, size, "stats: bytes=%" PRIu64 " seconds=%.3f "
 	    "throughput=%.1fMiB/s rtt=%.3fms min_rtt=%.3fms packets_sent=%"
 	    PRIu64 " packets_received=%" PRIu64 " packets_lost=%" PRIu64
-	    " peer=%s cc=%s", st->bytes, st->seconds, mibps, st->srtt_ms,
-	    st->min_rtt_ms, st->pkts_sent, st->pkts_recv, st->pkts_lost,
-	    st->peer[0] ? st->peer : "-", cc_names[st->cc]);
+	    " peer=%s cc=%s connections=%u", st->bytes, st->seconds, mibps,
+	    st->srtt_ms, st->min_rtt_ms, st->pkts_sent, st->pkts_recv,
+	    st->pkts_lost, st->peer[0] ? st->peer : "-", cc_names[st->cc],
+	    st->connections);
 }

@@ -134,6 +134,14 @@ quic_cli_option(struct quic_cli *c, int ch, const char *arg,
 			    arg);
 		c->o.limit_rate = v;
 		return 1;
+	case QOPT_CONNECTIONS:
+		if (parse_size(arg, 1, QUIC_CONNECTIONS_MAX, &v) != 0 ||
+		    strspn(arg, "0123456789") != strlen(arg))
+			return error_set(e, EXIT_USAGE, "--connections %s: "
+			    "not a number from 1 to %d", arg,
+			    QUIC_CONNECTIONS_MAX);
+		c->o.connections = (unsigned)v;
+		return 1;
 	case QOPT_STATS:
 		c->stats = 1;
 		return 1;

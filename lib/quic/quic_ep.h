@@ -132,7 +132,8 @@ struct ep_auth {
 	const struct quic_identity *id;
 	gnutls_session_t session;
 	ngtcp2_crypto_conn_ref ref;
-	const char *alpn;
+	const char *alpn[2];	/* what we speak, preferred first */
+	size_t nalpn;
 	const char *expect_pin;	/* NULL: accept any peer */
 	char got_pin[QUIC_PIN_SIZE];
 	int pin_mismatch;
@@ -174,9 +175,45 @@ struct ep_udp {
 	int peer_gone;		/* its errno: ICMP said the peer is gone */
 };
 
+struct ep;
+
+/*
+ * One connection of a striped transfer (stripe.c) runs as an endpoint
+ * with a link to its coordinator; a transfer over one connection has
+ * none (NULL).  The hooks run in the endpoint's thread.
+ */
+struct ep_link {
+	void *arg;
+	int alpn_v1, alpn_v2;	/* the protocols this end speaks (quic.h) */
+	int listen_fd;		/* listen: a socket bound already, or -1 */
+	size_t readahead;	/* sender: unsent ring bytes at most */
+	uint32_t window;	/* flow-control window, 0: STREAM_WINDOW */
+	/* receiver: poll for POLLIN while o->finish returns 1 (not yet). */
+	int finish_fd;
+	int cancel_fd;		/* as o->cancel_fd: the coordinator's; -1 */
+	/*
+	 * Receiver: the peer chose striping (ALPN v2).  Returns the fd to
+	 * write the stream into, or -1 with *e filled in.
+	 */
+	int (*on_striped)(void *arg, const struct ep *ep, struct rcp_error *e);
+	/*
+	 * Listener, striping: the peer authenticated and its connection
+	 * moved to a socket of its own; listen_fd, still bound and
+	 * listening, is the hook's to keep or close.
+	 */
+	void (*on_accepted)(void *arg, int listen_fd, const char *peer_pin);
+	/* Connector: the handshake is confirmed (the server finished it). */
+	void (*on_confirmed)(void *arg, const struct ep *ep);
+};
+
 /* One endpoint: one socket, one connection, one transfer. */
 struct ep {
 	const struct quic_opts *o;
+	const struct ep_link *link;	/* NULL: not striped */
+	int data_fd;		/* o->data_fd, or the coordinator's pipe */
+	int striped;		/* ALPN v2 was agreed */
+	int finish_pending;	/* receiver: o->finish said "not yet" */
+	uint32_t window;	/* flow-control window */
 	struct rcp_error *e;
 	int failed;		/* e is filled in; stop */
 	int is_server, is_sender;
@@ -308,5 +345,8 @@ int ep_client_start(struct ep *ep, const struct addrinfo *ai);
 
 /* quic.c (the loop) */
 int ep_sender_confirmed(struct ep *ep);
+/* quic_transfer for one connection, on its own or as a stripe. */
+int ep_transfer(const struct quic_opts *o, const struct ep_link *link,
+    struct quic_stats *st, struct rcp_error *e);
 
 #endif

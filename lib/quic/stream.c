@@ -49,7 +49,7 @@ void
 ep_output_flush(struct ep *ep)
 {
 	while (ep->rcv.head < ep->rcv.len && !ep->failed && !ep->rcv.stalled) {
-		ssize_t n = io_write_nowait(ep->o->data_fd, ep->rcv.buf +
+		ssize_t n = io_write_nowait(ep->data_fd, ep->rcv.buf +
 		    ep->rcv.head, ep->rcv.len - ep->rcv.head, &ep->rcv.w);
 
 		if (n < 0) {
@@ -62,7 +62,8 @@ ep_output_flush(struct ep *ep)
 		}
 		ep->rcv.head += (size_t)n;
 		quic_xfer_written(&ep->xf, (uint64_t)n);
-		if (ep->o->progress != NULL)
+		/* A stripe's stream is not the output: stripe.c counts. */
+		if (ep->o->progress != NULL && !ep->striped)
 			progress_add(ep->o->progress, (uint64_t)n);
 	}
 	if (ep->rcv.head < ep->rcv.len)
@@ -288,7 +289,16 @@ ep_input_read(struct ep *ep)
 		room = (size_t)(SEND_RING_SIZE - used);
 	if (room > INPUT_READ_MAX)
 		room = INPUT_READ_MAX;
-	n = io_read_ready(ep->o->data_fd, ep->snd.ring + pos, room);
+	/* A stripe takes only what it will send soon: the rest is for the
+	 * others (stripe.c). */
+	if (ep->link != NULL && ep->link->readahead > 0) {
+		uint64_t unsent = ep->snd.filled - ep->xf.sent;
+		if (unsent >= ep->link->readahead)
+			return;
+		if (room > ep->link->readahead - unsent)
+			room = (size_t)(ep->link->readahead - unsent);
+	}
+	n = io_read_ready(ep->data_fd, ep->snd.ring + pos, room);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;	/* a non-blocking input: poll again */
 	if (n < 0) {

@@ -41,7 +41,8 @@ verify_peer(gnutls_session_t s)
 int
 ep_tls_new(struct ep *ep)
 {
-	gnutls_datum_t alpn;
+	gnutls_datum_t alpn[2];
+	size_t i;
 	int rc;
 
 	rc = gnutls_init(&ep->auth.session, (ep->is_server ? GNUTLS_SERVER :
@@ -63,10 +64,12 @@ ep_tls_new(struct ep *ep)
 	if ((rc = gnutls_credentials_set(ep->auth.session, GNUTLS_CRD_CERTIFICATE,
 	    ep->auth.cred)) < 0)
 		goto fail;
-	alpn.data = (unsigned char *)(uintptr_t)ep->auth.alpn;
-	alpn.size = (unsigned)strlen(ep->auth.alpn);
-	if ((rc = gnutls_alpn_set_protocols(ep->auth.session, &alpn, 1,
-	    GNUTLS_ALPN_MANDATORY)) < 0)
+	for (i = 0; i < ep->auth.nalpn; i++) {
+		alpn[i].data = (unsigned char *)(uintptr_t)ep->auth.alpn[i];
+		alpn[i].size = (unsigned)strlen(ep->auth.alpn[i]);
+	}
+	if ((rc = gnutls_alpn_set_protocols(ep->auth.session, alpn,
+	    (unsigned)ep->auth.nalpn, GNUTLS_ALPN_MANDATORY)) < 0)
 		goto fail;
 	if (ep->is_server)
 		gnutls_certificate_server_set_request(ep->auth.session,
