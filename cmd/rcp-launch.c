@@ -52,6 +52,7 @@ static const struct cli_help options[] = {
 	{ "--port-range LO-HI[,LO-HI...]", "UDP ports a listener may bind" },
 	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
 	{ "--limit-rate RATE", "move at most RATE bytes a second (10M: MiB/s)" },
+	{ "--connections N", "stripe the data over N QUIC connections (1-16)" },
 	{ "--pull", "remote COMMAND's stdout to ours, over QUIC" },
 	{ "--push", "our stdin to remote COMMAND's, over QUIC" },
 	{ "--from [USER@]SRC", "run PRODUCER on SRC (with --to)" },
@@ -201,7 +202,7 @@ main(int argc, char *argv[])
 {
 	enum { OPT_KNOWN_HOSTS = 256, OPT_ACCEPT_NEW, OPT_CONNECT_TIMEOUT,
 	    OPT_REMOTE_BIN, OPT_PORT_RANGE, OPT_PROGRESS, OPT_PULL, OPT_PUSH,
-	    OPT_LIMIT_RATE,
+	    OPT_LIMIT_RATE, OPT_CONNECTIONS,
 	    OPT_FROM, OPT_TO, OPT_OUTPUT };
 	static const struct option longopts[] = {
 		{ "port", required_argument, NULL, 'p' },
@@ -216,6 +217,7 @@ main(int argc, char *argv[])
 		{ "port-range", required_argument, NULL, OPT_PORT_RANGE },
 		CLI_LONGOPT_PROGRESS(OPT_PROGRESS),
 		{ "limit-rate", required_argument, NULL, OPT_LIMIT_RATE },
+		{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 		{ "pull", no_argument, NULL, OPT_PULL },
 		{ "push", no_argument, NULL, OPT_PUSH },
 		{ "from", required_argument, NULL, OPT_FROM },
@@ -353,6 +355,14 @@ main(int argc, char *argv[])
 				    "in bytes per second: " PARSE_SIZE_FORMS,
 				    optarg);
 			break;
+		case OPT_CONNECTIONS:
+			if (parse_size(optarg, 1, QUIC_CONNECTIONS_MAX, &v) != 0 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				diag_die(EXIT_USAGE, "--connections %s: not a "
+				    "number from 1 to %d", optarg,
+				    QUIC_CONNECTIONS_MAX);
+			l.connections = (unsigned)v;
+			break;
 		case OPT_OUTPUT:
 			if (*optarg == '\0')
 				usage("--output: empty file name");
@@ -394,6 +404,8 @@ main(int argc, char *argv[])
 		usage("--output is for --pull");
 	if (l.limit_rate > 0 && !pull && !push && from == NULL)
 		usage("--limit-rate is for --pull, --push and --from/--to");
+	if (l.connections > 0 && !pull && !push && from == NULL)
+		usage("--connections is for --pull, --push and --from/--to");
 	l.connect_timeout = (unsigned)t.connect_timeout;
 	if (from != NULL) {
 		if (argc != 2)

@@ -233,6 +233,8 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.data_name = pull ? l->o->output : NULL;
 	x->o.progress = &l->prog;
 	x->o.limit_rate = pull ? 0 : l->o->limit_rate;
+	x->o.connections = pull || l->o->connections == 0 ? 1 :
+	    l->o->connections;
 	x->o.debug = l->o->quic_debug;
 	x->o.no_gso = l->o->quic_no_gso;
 	if (pull) {
@@ -460,6 +462,7 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 	spec.port_range = l->o->port_range;
 	spec.connect_timeout = l->o->connect_timeout;
 	spec.limit_rate = l->o->limit_rate;
+	spec.connections = l->o->connections;
 	spec.progress = l->o->progress_label != NULL &&
 	    kind == SSH_REMOTE_TO;
 	if ((body = ssh_remote_script(&spec)) == NULL) {

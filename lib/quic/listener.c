@@ -8,11 +8,22 @@
 
 /* ---- endpoints --------------------------------------------------------- */
 
-/* A socket on the listener's port, connected to the peer; or -1. */
+/*
+ * A socket on the listener's port, connected to the peer; or -1.  The
+ * listening socket joins it in SO_REUSEPORT only now, after its bind:
+ * the kernel lets only our own user join the port, gives a connected
+ * socket its peer's datagrams and the listening one the rest, and
+ * another listener (ours, or --port-range looking for a free port)
+ * still finds the port in use, as it binds without the option.
+ */
 static int
 stripe_socket(const struct ep *ep)
 {
 	int fd, one = 1, zero = 0;
+
+	if (setsockopt(ep->fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) != 0)
+		return -1;
 
 	fd = socket(ep->local.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
@@ -265,7 +276,7 @@ ep_server_bind(struct ep *ep)
 	struct addrinfo hints, *res = NULL;
 	const char *host = (o->host != NULL && o->host[0] != '\0') ?
 	    o->host : NULL;
-	int rc, zero = 0, one = 1;
+	int rc, zero = 0;
 	size_t r, tries, span = 0;
 	uint32_t start = 0;
 
@@ -298,19 +309,6 @@ ep_server_bind(struct ep *ep)
 	if (res->ai_family == AF_INET6 && host == NULL)
 		(void)setsockopt(ep->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
 		    sizeof(zero));
-	/*
-	 * Striping: each connection gets a socket of its own on this port
-	 * (ep_server_authenticated).  The kernel lets only our own user
-	 * join the port, and gives a connected socket its peer's datagrams
-	 * and the listening one the rest.
-	 */
-	if (ep->link != NULL && ep->link->alpn_v2 &&
-	    setsockopt(ep->fd, SOL_SOCKET, SO_REUSEPORT, &one,
-	    sizeof(one)) != 0) {
-		freeaddrinfo(res);
-		ep_fail(ep, EXIT_FAIL, "SO_REUSEPORT: %s", strerror(errno));
-		return -1;
-	}
 	memcpy(&ep->local, res->ai_addr, res->ai_addrlen);
 	ep->locallen = res->ai_addrlen;
 	freeaddrinfo(res);

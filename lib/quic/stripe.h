@@ -13,13 +13,19 @@
 #include "quic_ep.h"
 
 #define STRIPE_MAGIC "RCPSTRIP"
-#define STRIPE_BLOCK (1u << 20)		/* what the sender deals out */
+#define STRIPE_BLOCK (256u << 10)	/* what the sender deals out */
 #define STRIPE_BLOCK_MIN 4096u		/* what a receiver takes */
 #define STRIPE_BLOCK_MAX (16u << 20)
-#define STRIPE_PIPE_SIZE (1u << 20)	/* F_SETPIPE_SZ wish */
-#define STRIPE_READAHEAD (1u << 20)	/* unsent bytes a stripe holds */
+#define STRIPE_PIPE_SIZE (256u << 10)	/* F_SETPIPE_SZ wish */
+#define STRIPE_READAHEAD (256u << 10)	/* unsent bytes a stripe holds */
 #define STRIPE_WINDOW_MIN (4u << 20)
-#define STRIPE_SLOTS_PER_CONN 2		/* receiver: blocks ahead, each */
+/*
+ * Receiver: bytes held ahead of the next block to write, for all
+ * connections: two round trips of the whole rate must fit while one
+ * connection recovers a loss (500 Mbit/s x 2 x 20 ms = 2.5 MB; 100
+ * Mbit/s x 2 x 100 ms the same).
+ */
+#define STRIPE_AHEAD (32u << 20)
 #define STRIPE_CANCELLED "another connection of the transfer failed"
 
 /* Events from the endpoints' threads, on the notify pipe. */

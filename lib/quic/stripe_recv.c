@@ -2,8 +2,7 @@
  * stripe_recv.c: the receiving coordinator, in a thread of its own.  It
  * reads each connection's stream from its pipe, checks it, puts each
  * block in a slot by its number and writes the blocks out in order.
- * Slots hold STRIPE_SLOTS_PER_CONN blocks per connection beyond the
- * next one to write; a connection whose next block lies further ahead
+ * Slots hold STRIPE_AHEAD bytes of blocks from the next one to write; a connection whose next block lies further ahead
  * waits, and with it (through its pipe and flow control) its sender.
  * That never deadlocks: the next block to write is the next thing in
  * the stream of the connection that carries it.
@@ -74,7 +73,7 @@ take_header(struct stripe_set *set, struct stripe *s)
 		set->hdr = h;
 		set->have_hdr = 1;
 		set->count = h.count;
-		set->nslots = (size_t)h.count * STRIPE_SLOTS_PER_CONN;
+		set->nslots = STRIPE_AHEAD / h.block;
 		set->slots = calloc(set->nslots, sizeof(*set->slots));
 		if (set->slots == NULL) {
 			struct rcp_error e;
