@@ -36,6 +36,14 @@
 /* How much a reader buffers; payload spans are at most this long. */
 #define FRAME_READ_BUF		(1024u * 1024u)
 
+/*
+ * Payload moves by splice(2) in runs of at least this many bytes: below
+ * a page, the system calls cost more than the copies they save (256 MiB
+ * through entropy-frame | entropy-unframe: 2 KiB chunks 0.24 s spliced,
+ * 0.19 s copied; 4 KiB chunks 0.12 s and 0.17 s).
+ */
+#define FRAME_SPLICE_MIN	4096u
+
 struct frame_header {
 	uint32_t magic;
 	uint32_t command;
@@ -180,20 +188,23 @@ struct progress;
  * that the input ends right after total_len bytes.  Returns 0, or -1 (e:
  * status 3 when the input is shorter or longer than total_len, 1 for I/O;
  * the message begins with in_name for the input's faults, unless it is
- * NULL, and with out_name for the output's).
+ * NULL, and with out_name for the output's).  With splice set, chunks of
+ * at least FRAME_SPLICE_MIN bytes move by splice(2) where the two ends
+ * allow it, by read and write where they do not.
  */
 int frame_write_chunks(int in_fd, const char *in_name, int out_fd,
     const char *out_name, uint32_t buffer_size, uint32_t total_len,
-    struct progress *p, struct rcp_error *e);
+    int splice, struct progress *p, struct rcp_error *e);
 
 /*
  * Copies in_fd to an unlinked temporary file (in $TMPDIR, else /tmp) so
- * that a pipe's length is known before the first byte is framed.  Refuses
- * input longer than FRAME_TOTAL_MAX (status 3) without reading past it.
- * Counts what it spools on p.  Returns 0 with *spool_fd at offset 0 and
- * *len set, or -1 (e).
+ * that a pipe's length is known before the first byte is framed (with
+ * splice set, by splice(2) where it works).  Refuses input longer than
+ * FRAME_TOTAL_MAX (status 3), reading at most FRAME_READ_BUF bytes past
+ * it.  Counts what it spools on p.  Returns 0 with *spool_fd at offset 0
+ * and *len set, or -1 (e).
  */
-int frame_spool(int in_fd, int *spool_fd, uint64_t *len,
+int frame_spool(int in_fd, int splice, int *spool_fd, uint64_t *len,
     struct progress *p, struct rcp_error *e);
 
 /*
