@@ -89,6 +89,13 @@ struct frame_reader {
 	 * bounds the chunk lengths allow.
 	 */
 	int blind;
+	/*
+	 * Set by the caller to let frame_relay_plain move payload by
+	 * splice(2), from the input to its output, where both allow it.
+	 */
+	int splice;
+	/* Reads only the length prefix it needs: see frame_relay_plain. */
+	int lean;
 	/* statistics for --inspect */
 	uint64_t chunks;
 	uint32_t min_chunk, max_chunk;
@@ -210,8 +217,13 @@ int frame_spool(int in_fd, int splice, int *spool_fd, uint64_t *len,
 /*
  * The plaintext relay: after frame_read_header on a flag-0 stream, writes
  * every payload byte to out_fd (many chunks per writev; out_name in a
- * write error's message) and validates the stream to its end.  Returns
- * 0, or -1 (e).
+ * write error's message) and validates the stream to its end.  With
+ * r->splice set, a run of at least FRAME_SPLICE_MIN payload bytes that
+ * is not buffered yet moves by splice(2) when the two ends allow it
+ * (a pipe on one side, an output that takes it); the reader then reads
+ * each length prefix by itself, and goes back to reading ahead at the
+ * first chunk shorter than that, or for good when splice is refused.
+ * Returns 0, or -1 (e).
  */
 int frame_relay_plain(struct frame_reader *r, int out_fd,
     const char *out_name, struct progress *p, struct rcp_error *e);
