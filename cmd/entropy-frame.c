@@ -83,6 +83,8 @@ main(int argc, char *argv[])
 	const char *progress_label = NULL;
 	int have_declared = 0, have_cipher = 0;
 	int ch, in_fd = STDIN_FILENO;
+	/* A way round the fast path, should a kernel get it wrong. */
+	int splice = getenv("RCP_NO_SPLICE") == NULL;
 
 	if (io_guard_stdfds() != 0)
 		return EXIT_FAIL;
@@ -154,7 +156,8 @@ main(int argc, char *argv[])
 		int spool_fd;
 
 		progress_phase(&prog, "spooling", 0, 0);
-		if (frame_spool(in_fd, &spool_fd, &len, &prog, &e) != 0)
+		if (frame_spool(in_fd, splice, &spool_fd, &len, &prog,
+		    &e) != 0)
 			diag_die_error(&e);
 		in_fd = spool_fd;
 	}
@@ -172,7 +175,7 @@ main(int argc, char *argv[])
 	    hdr)) != 0)
 		diag_die(EXIT_FAIL, "stdout: write error: %s", strerror(errno));
 	if (frame_write_chunks(in_fd, input, STDOUT_FILENO, "stdout",
-	    h.buffer_size, h.total_len, &prog, &e) != 0)
+	    h.buffer_size, h.total_len, splice, &prog, &e) != 0)
 		diag_die_error(&e);
 	progress_finish(&prog);
 	if (io_close_stdout() != 0)

@@ -137,6 +137,7 @@ main(int argc, char *argv[])
 	} else {
 		io_grow_pipe(STDOUT_FILENO, FRAME_READ_BUF);
 	}
+	reader.splice = getenv("RCP_NO_SPLICE") == NULL;
 	rc = frame_relay_plain(&reader, out_fd, output != NULL ? output :
 	    "stdout", &prog, &e);
 	progress_finish(&prog);

@@ -76,6 +76,26 @@ int io_write_full_or_stop(int fd, const void *buf, size_t n,
 int io_writev_full(int fd, struct iovec *iov, int iovcnt);
 
 /*
+ * Whether io_splice_some may work between in_fd and out_fd: splice(2)
+ * needs a pipe on one side.  Only the call can tell the rest (a file
+ * opened O_APPEND, a tty, a kernel without splice for that file: all
+ * EINVAL).
+ */
+int io_splice_candidate(int in_fd, int out_fd);
+
+/*
+ * Moves up to n bytes from in_fd to out_fd with splice(2), at the file
+ * position of each, without a copy through user space.  Retries EINTR.
+ * Returns the bytes moved (fewer than n is not an end), 0 at the end of
+ * in_fd, or -1 with errno set; then no byte moved in that call, and the
+ * caller falls back to read and write, which moves the same bytes or
+ * meets the same fault and says on which side: splice cannot tell a
+ * read error from a write error.  EAGAIN (a descriptor inherited in
+ * non-blocking mode) is returned too, as the fallback waits in poll(2).
+ */
+ssize_t io_splice_some(int in_fd, int out_fd, size_t n);
+
+/*
  * Asks the kernel for a larger pipe buffer when fd is a pipe; a quiet
  * no-op otherwise.  Fewer, larger transfers per system call is the
  * cheapest throughput win on these machines.

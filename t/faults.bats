@@ -317,6 +317,58 @@ fault_nonblock() {
 	done
 }
 
+# piped 'CMD' N: runs the pipeline CMD; status from its Nth command (0 is
+# the first), output from the stderr CMD sent to $T/err.
+piped() {
+	run bash -c "$1; st=\${PIPESTATUS[$2]}; cat '$T/err'; exit \$st"
+}
+
+@test "the splice path (shim): EIO and ENOSPC on it are told as on read and write" {
+	need_shim
+	case_start frame-splice-eio
+	piped "$(shim FAULT_READ_FD=file FAULT_READ_AFTER=3000000) \
+	    entropy-frame '$D/raw' 2>'$T/err' | cat >'$T/stdout'" 0
+	assert_failure 1
+	assert_output "entropy-frame: $D/raw: read error after 3000000 bytes: Input/output error"
+	assert_prefix "$T/stdout" "$D/plain.es"
+	case_start unframe-splice-eio
+	piped "cat '$D/plain.es' | $(shim FAULT_READ_FD=0 FAULT_READ_AFTER=3000000) \
+	    entropy-unframe 2>'$T/err' | cat >'$T/stdout'" 1
+	assert_failure 1
+	assert_output "entropy-unframe: read error at offset 3000000: Input/output error"
+	assert_prefix "$T/stdout" "$D/raw"
+	case_start unframe-o-splice-enospc
+	filter unframe-o
+	piped "cat '$D/plain.es' | $(shim FAULT_WRITE_FD=file \
+	    FAULT_WRITE_AFTER=3000000 FAULT_ERRNO=ENOSPC) \
+	    entropy-unframe -o '$OUT' 2>'$T/err'" 1
+	assert_failure 1
+	assert_output "entropy-unframe: $OUT: write error: No space left on device"
+	assert_clean
+}
+
+@test "splice refused or failing on every call (shim): read and write carry the same bytes" {
+	local errno env
+	need_shim
+	for errno in EINVAL EIO; do
+		case_start "splice-$errno"
+		env=$(shim FAULT_CALL=splice FAULT_ERRNO=$errno)
+		# A file into a pipe, a pipe into a pipe.
+		bash -o pipefail -c "$env entropy-frame '$D/raw' |
+		    $env entropy-unframe | cat >'$T/out'"
+		cmp "$D/raw" "$T/out"
+		# A pipe into the spool file, the spool file into a pipe.
+		bash -o pipefail -c "cat '$D/raw' | $env entropy-frame |
+		    cat >'$T/s'"
+		cmp "$D/plain.es" "$T/s"
+		# A pipe into a pipe (-s), a pipe into the -o file.
+		bash -o pipefail -c "cat '$D/raw' |
+		    $env entropy-frame -s $(stat -c %s "$D/raw") |
+		    $env entropy-unframe -o '$T/out'"
+		cmp "$D/raw" "$T/out"
+	done
+}
+
 # frames_held DIR J IN IN_CHUNK OUT_CHUNK [N]: the first N (default 40)
 # chunks of IN (an entropy stream with chunks of IN_CHUNK bytes, prefix
 # included) and 10 bytes of the next go through a pipe to aescbc DIR

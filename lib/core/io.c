@@ -192,12 +192,34 @@ io_writev_full(int fd, struct iovec *iov, int iovcnt)
 	return 0;
 }
 
-void
-io_grow_pipe(int fd, size_t want)
+static int
+io_is_pipe(int fd)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+int
+io_splice_candidate(int in_fd, int out_fd)
+{
+	return io_is_pipe(in_fd) || io_is_pipe(out_fd);
+}
+
+ssize_t
+io_splice_some(int in_fd, int out_fd, size_t n)
+{
+	for (;;) {
+		ssize_t r = splice(in_fd, NULL, out_fd, NULL, n, SPLICE_F_MOVE);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+void
+io_grow_pipe(int fd, size_t want)
+{
+	if (io_is_pipe(fd)) {
 		int cur = fcntl(fd, F_GETPIPE_SZ);
 		if (cur >= 0 && (size_t)cur < want)
 			(void)fcntl(fd, F_SETPIPE_SZ, (int)want);

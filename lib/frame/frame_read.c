@@ -78,8 +78,9 @@ frame_reader_free(struct frame_reader *r)
 	r->buf = NULL;
 }
 
-int
-frame_fill(struct frame_reader *r, struct rcp_error *e)
+/* As frame_fill, reading at most max bytes. */
+static int
+frame_fill_upto(struct frame_reader *r, size_t max, struct rcp_error *e)
 {
 	ssize_t n;
 
@@ -92,7 +93,9 @@ frame_fill(struct frame_reader *r, struct rcp_error *e)
 		r->end -= r->pos;
 		r->pos = 0;
 	}
-	n = io_read_some(r->fd, r->buf + r->end, FRAME_READ_BUF - r->end);
+	if (max > FRAME_READ_BUF - r->end)
+		max = FRAME_READ_BUF - r->end;
+	n = io_read_some(r->fd, r->buf + r->end, max);
 	if (n < 0)
 		return error_set_errno(e, EXIT_FAIL, "read error at offset %"
 		    PRIu64, r->offset + (r->end - r->pos));
@@ -102,6 +105,12 @@ frame_fill(struct frame_reader *r, struct rcp_error *e)
 	}
 	r->end += (size_t)n;
 	return 1;
+}
+
+int
+frame_fill(struct frame_reader *r, struct rcp_error *e)
+{
+	return frame_fill_upto(r, FRAME_READ_BUF, e);
 }
 
 /* Makes n contiguous bytes available; returns how many are (< n at EOF). */
@@ -115,7 +124,9 @@ frame_need(struct frame_reader *r, size_t n, size_t *avail,
 			r->end -= r->pos;
 			r->pos = 0;
 		}
-		if (frame_fill(r, e) < 0)
+		/* Lean: not one byte of payload, which splice will move. */
+		if (frame_fill_upto(r, r->lean ? n - (r->end - r->pos) :
+		    FRAME_READ_BUF, e) < 0)
 			return -1;
 	}
 	*avail = r->end - r->pos;
@@ -422,16 +433,55 @@ frame_batch_flush(struct frame_batch *b, int out_fd, const char *out_name,
 	return 0;
 }
 
+/*
+ * Moves the rest of the current chunk, none of it buffered, from the
+ * input to out_fd by splice(2), and makes the reader lean, so that it
+ * reads the next length prefix and no payload after it.  Returns 1 when
+ * the chunk is done, 0 when splice is refused (the reader is no longer
+ * lean and the caller goes on by read and write from where splice
+ * stopped), -1 (e) on truncation.
+ */
+static int
+frame_splice_payload(struct frame_reader *r, int out_fd, struct progress *p,
+    struct rcp_error *e)
+{
+	r->lean = 1;
+	while (r->chunk_left > 0) {
+		ssize_t n = io_splice_some(r->fd, out_fd, r->chunk_left);
+
+		if (n < 0) {
+			r->lean = 0;
+			return 0;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			return frame_truncated(r, e);
+		}
+		/* Past the buffer, which stays empty. */
+		r->offset += (uint64_t)n;
+		r->chunk_left -= (uint32_t)n;
+		if (p != NULL)
+			progress_add(p, (uint64_t)n);
+	}
+	return 1;
+}
+
 int
 frame_relay_plain(struct frame_reader *r, int out_fd, const char *out_name,
     struct progress *p, struct rcp_error *e)
 {
 	struct frame_batch *b;
 	uint32_t len;
-	int rc = -1, more;
+	int rc = -1, more, splice;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set_errno(e, EXIT_FAIL, "cannot allocate buffers");
+	splice = r->splice && io_splice_candidate(r->fd, out_fd);
+	/*
+	 * Lean at once: a buffer that runs dry at a chunk boundary must
+	 * not read ahead the payload that splice would move.
+	 */
+	r->lean = splice;
 	for (;;) {
 		/* frame_next_chunk may refill: spans must be written first. */
 		if (frame_buffered(r) < 4 &&
@@ -450,7 +500,24 @@ frame_relay_plain(struct frame_reader *r, int out_fd, const char *out_name,
 
 				if (frame_batch_flush(b, out_fd, out_name, p, e) != 0)
 					goto out;
-				if ((got = frame_fill(r, e)) < 0)
+				if (splice && r->chunk_left >= FRAME_SPLICE_MIN) {
+					if ((got = frame_splice_payload(r,
+					    out_fd, p, e)) < 0)
+						goto out;
+					splice = got;
+					continue;
+				}
+				/*
+				 * Too short to splice.  The tail of a chunk
+				 * begun in the buffer: read it and the next
+				 * prefix only, so that a long next chunk is
+				 * spliced whole (a writer's chunks are all
+				 * as long).  A short chunk: read ahead.
+				 */
+				r->lean = splice && r->chunk_left < r->chunk_len;
+				if ((got = frame_fill_upto(r, r->lean ?
+				    (size_t)r->chunk_left + 4 : FRAME_READ_BUF,
+				    e)) < 0)
 					goto out;
 				if (got == 0) {
 					frame_truncated(r, e);

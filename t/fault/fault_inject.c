@@ -4,21 +4,24 @@
  *
  * It makes read(2)/readv(2) or write(2)/writev(2)/pwritev2(2) on one
  * file descriptor fail, with a chosen errno, once a given number of bytes
- * went through that descriptor in this process:
+ * went through that descriptor in this process (splice(2) counts as a
+ * read of its input and a write of its output):
  *
  *   FAULT_READ_FD=N      the descriptor to break for reading: a number,
  *                        or "file" for every descriptor on a regular file
  *   FAULT_READ_AFTER=B   bytes that pass before the fault (default 0)
  *   FAULT_WRITE_FD=N     likewise for writing
  *   FAULT_WRITE_AFTER=B
- *   FAULT_ERRNO=NAME     EIO (default), ENOSPC, EPIPE, EFBIG or a number
+ *   FAULT_ERRNO=NAME     EIO (default), ENOSPC, EPIPE, EFBIG, EINVAL or
+ *                        a number
  *   FAULT_READ_MAX=B     no read(2)/readv(2) on any descriptor returns
  *                        more than B bytes: short reads everywhere
  *   FAULT_NONBLOCK=N,... these descriptors get O_NONBLOCK at start, as
  *                        if inherited so from a parent
  *   FAULT_CALL=NAME      this call fails with FAULT_ERRNO every time:
- *                        fsync, rename, linkat, or close (close only on
- *                        regular files, and the descriptor is closed)
+ *                        fsync, rename, linkat, splice, or close (close
+ *                        only on regular files, and the descriptor is
+ *                        closed)
  *   FAULT_STOP_CALL=NAME the process stops itself (SIGSTOP) the first
  *                        time it makes this call, before making it: a
  *                        test knows the program reached that point and
@@ -89,7 +92,7 @@ fault_init(void)
 {
 	static const struct { const char *name; int no; } names[] = {
 		{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EPIPE", EPIPE },
-		{ "EFBIG", EFBIG }, { "EDQUOT", EDQUOT },
+		{ "EFBIG", EFBIG }, { "EDQUOT", EDQUOT }, { "EINVAL", EINVAL },
 	};
 	const char *en = getenv("FAULT_ERRNO");
 	const char *rm = getenv("FAULT_READ_MAX");
@@ -300,6 +303,39 @@ ssize_t
 pwritev64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 {
 	return pwritev2(fd, iov, cnt, off, flags);
+}
+
+static int fault_call(const char *name);
+
+/*
+ * splice(2) moves bytes off its input and onto its output: both counts,
+ * both thresholds (the nearer one shortens it), and FAULT_READ_MAX.
+ */
+ssize_t
+splice(int in, loff_t *in_off, int out, loff_t *out_off, size_t n,
+    unsigned int flags)
+{
+	static ssize_t (*real)(int, loff_t *, int, loff_t *, size_t,
+	    unsigned int);
+	long long ok, ok_out;
+	ssize_t r;
+
+	if (fault_call("splice"))
+		return -1;
+	if (real == NULL)
+		real = (ssize_t (*)(int, loff_t *, int, loff_t *, size_t,
+		    unsigned int))dlsym(RTLD_NEXT, "splice");
+	if ((ok = fault_allow(&rd, in, n)) < 0 ||
+	    (ok_out = fault_allow(&wr, out, n)) < 0)
+		return -1;
+	if (ok_out < ok)
+		ok = ok_out;
+	if (read_max > 0 && (size_t)ok > read_max)
+		ok = (long long)read_max;
+	r = real(in, in_off, out, out_off, (size_t)ok, flags);
+	fault_count(&rd, in, r);
+	fault_count(&wr, out, r);
+	return r;
 }
 
 /*
