@@ -89,6 +89,18 @@ fake_bin() {
 	cmp "$BIG" "$T/out"
 }
 
+@test "--push with a send buffer the kernel capped: our warning names the sysctl" {
+	# The shim (t/quic-sockbuf.bats) plays a user under
+	# net.core.wmem_max=65536, for our own end only.
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	run env LD_PRELOAD="$(fault_preload rcp-launch)" FAULT_WMEM_MAX=65536 \
+	    rcp-launch --push "${B[@]}" testhost "cat > '$T/out'" <"$BIG"
+	assert_success
+	assert_output "rcp-launch: warning: UDP send buffer capped at 64 KiB by net.core.wmem_max, below the 126 KiB sending needs; for full speed: sysctl -w net.core.wmem_max=8388608"
+	cmp "$BIG" "$T/out"
+}
+
 @test "--push: stdin from a pipe, remote stdout comes back" {
 	run_pipe "cat '$BIG' | rcp-launch --push ${B[*]} testhost 'sha256sum | cut -d\" \" -f1'"
 	assert_success

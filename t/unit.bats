@@ -16,3 +16,9 @@ load test_helper
 	assert_success
 	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }
+
+@test "the socket-buffer warning's policy: what each path needs, word for word" {
+	run "$TOP/build/t/sockbuf_advice"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
+}

@@ -211,6 +211,17 @@ finish_output(void *arg, struct rcp_error *e)
 }
 
 /*
+ * Our end's non-fatal events (quic_opts.log), such as a socket buffer
+ * the kernel capped: warnings, as the remote end's would be on its
+ * stderr.  Runs on the transfer's thread.
+ */
+static void
+xfer_log(void *arg, const char *msg)
+{
+	say(arg, LAUNCH_SAY_WARNING, "%s", msg);
+}
+
+/*
  * --pull, --push: connect to the listener at the address we reached
  * over SSH (never the one it advertises), pinned to the fingerprint its
  * ready line gave, with the identity whose pin it was given.
@@ -237,6 +248,8 @@ start_xfer(struct launch *l, struct side *s)
 	    l->o->connections;
 	x->o.debug = l->o->quic_debug;
 	x->o.no_gso = l->o->quic_no_gso;
+	x->o.log = xfer_log;
+	x->o.log_arg = (void *)(uintptr_t)l->o;
 	if (pull) {
 		x->o.finish = l->out_open ? finish_output : finish_stdout;
 		x->o.finish_arg = l;

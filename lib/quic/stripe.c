@@ -326,9 +326,11 @@ stripe_prepare(struct stripe_set *set, unsigned k)
 			s->link.window = 0;	/* maybe alone: the default */
 	}
 	if (k > 0) {
-		/* Only the first says where it listens or whom it took. */
+		/* Only the first says where it listens or whom it took,
+		 * and warns (the socket buffers are the same for all). */
 		s->o.ready_fd = -1;
 		s->o.on_ready = NULL;
+		s->o.log = NULL;
 		s->o.accept_timeout = o->connect_timeout > 0 ?
 		    o->connect_timeout : QUIC_DEFAULT_CONNECT_TIMEOUT;
 		if (set->is_server) {

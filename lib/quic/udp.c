@@ -7,6 +7,23 @@
 
 /* ---- sockets --------------------------------------------------------- */
 
+/*
+ * A buffer's size as granted: what setsockopt asked and the kernel kept,
+ * in the units of net.core.[rw]mem_max, which is half of what getsockopt
+ * reports (the kernel doubles the value to cover its own bookkeeping).
+ * 0 when unknown.
+ */
+static unsigned
+sockbuf_granted(int fd, int name)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, name, &v, &len) != 0 || v <= 0)
+		return 0;
+	return (unsigned)v / 2;
+}
+
 void
 ep_socket_tune(struct ep *ep)
 {
@@ -22,6 +39,8 @@ ep_socket_tune(struct ep *ep)
 	    sizeof(sz)) != 0)
 		(void)setsockopt(ep->fd, SOL_SOCKET, SO_SNDBUF, &sz,
 		    sizeof(sz));
+	ep->udp.rcvbuf = sockbuf_granted(ep->fd, SO_RCVBUF);
+	ep->udp.sndbuf = sockbuf_granted(ep->fd, SO_SNDBUF);
 	(void)setsockopt(ep->fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	/*
 	 * Don't fragment: PMTUD probes must fail when too large, not arrive
@@ -33,6 +52,105 @@ ep_socket_tune(struct ep *ep)
 		(void)setsockopt(ep->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
 		    &probe6, sizeof(probe6));
 	ep->udp.gso = !ep->o->no_gso;
+}
+
+/* "208 KiB", "4.8 MiB" */
+static void
+sockbuf_size_text(uint64_t n, char *buf, size_t size)
+{
+	if (n < (1u << 20))
+		snprintf(buf, size, "%u KiB", (unsigned)(n >> 10));
+	else
+		snprintf(buf, size, "%.1f MiB", (double)n / (1u << 20));
+}
+
+/*
+ * The policy of the warning (SOCKBUF_* in quic_ep.h), a pure function:
+ * is_sender judges the send buffer against SOCKBUF_SEND_NEED, else the
+ * receive buffer against SOCKBUF_RATE times min_rtt (ns, UINT64_MAX: not
+ * measured), from SOCKBUF_RTT_MIN on.  granted is in setsockopt's
+ * units, 0: unknown.  Returns 1 with the warning in buf (without the
+ * program's name), or 0.
+ */
+int
+ep_sockbuf_advice(int is_sender, unsigned granted, uint64_t min_rtt,
+    char *buf, size_t size)
+{
+	const char *sysctl = is_sender ? "net.core.wmem_max" :
+	    "net.core.rmem_max";
+	char got[32], want[32];
+	uint64_t need;
+
+	if (granted == 0 || granted >= SOCKET_BUF_SIZE)
+		return 0;
+	if (is_sender) {
+		need = SOCKBUF_SEND_NEED;
+	} else {
+		double bdp;
+
+		if (min_rtt == UINT64_MAX || min_rtt < SOCKBUF_RTT_MIN)
+			return 0;
+		bdp = (double)SOCKBUF_RATE * (double)min_rtt / NGTCP2_SECONDS;
+		need = bdp < SOCKET_BUF_SIZE ? (uint64_t)bdp : SOCKET_BUF_SIZE;
+	}
+	if (granted >= need)
+		return 0;
+	sockbuf_size_text(granted, got, sizeof(got));
+	sockbuf_size_text(need, want, sizeof(want));
+	if (is_sender)
+		snprintf(buf, size, "warning: UDP send buffer capped at %s by "
+		    "%s, below the %s sending needs; for full speed: "
+		    "sysctl -w %s=%u", got, sysctl, want, sysctl,
+		    SOCKET_BUF_SIZE);
+	else
+		snprintf(buf, size, "warning: UDP receive buffer capped at %s "
+		    "by %s, below the %s that 1 Gbit/s needs at this path's "
+		    "%.1f ms round trip; for full speed: sysctl -w %s=%u",
+		    got, sysctl, want, (double)min_rtt / 1e6, sysctl,
+		    SOCKET_BUF_SIZE);
+	return 1;
+}
+
+/* The peer is on this host's loopback: 127/8, ::1, ::ffff:127.0.0.0/104. */
+static int
+peer_loopback(const sockaddr_u *a)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *b;
+
+	if (a->sa.sa_family == AF_INET)
+		return (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+	if (a->sa.sa_family != AF_INET6)
+		return 0;
+	b = a->in6.sin6_addr.s6_addr;
+	return IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr) ||
+	    (memcmp(b, v4mapped, sizeof(v4mapped)) == 0 && b[12] == 127);
+}
+
+/*
+ * Once per transfer, the buffer this end's data goes through: the
+ * sender's send buffer once connected, the receiver's receive buffer
+ * once SOCKBUF_JUDGE_AFTER bytes came in, unless its peer is on
+ * loopback.  The other two carry only acknowledgements and flow control.
+ */
+static void
+sockbuf_judge(struct ep *ep)
+{
+	ngtcp2_conn_info ci;
+	char msg[320];
+
+	if (ep->udp.buf_judged || !ep->handshake_done || ep->conn == NULL ||
+	    ep_listening(ep))
+		return;
+	if (!ep->is_sender && ep->xf.received < SOCKBUF_JUDGE_AFTER)
+		return;
+	ep->udp.buf_judged = 1;
+	if (!ep->is_sender && peer_loopback(&ep->remote))
+		return;
+	ngtcp2_conn_get_conn_info(ep->conn, &ci);
+	if (ep_sockbuf_advice(ep->is_sender, ep->is_sender ? ep->udp.sndbuf :
+	    ep->udp.rcvbuf, ci.min_rtt, msg, sizeof(msg)))
+		ep_log(ep, "%s", msg);
 }
 
 /*
@@ -367,6 +485,7 @@ ep_read_packets(struct ep *ep)
 	char cbuf[CMSG_SPACE(sizeof(int)) * 2];
 	int i;
 
+	sockbuf_judge(ep);
 	for (i = 0; i < RX_BATCH && !ep->failed && !ep->xf.done; i++) {
 		sockaddr_u from;
 		struct iovec iov = { ep->udp.rxbuf, RX_BUF_SIZE };

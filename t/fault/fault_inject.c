@@ -27,6 +27,12 @@
  *                        test knows the program reached that point and
  *                        changes the world (a firewall rule) before
  *                        SIGCONT; the call then goes ahead
+ *   FAULT_RMEM_MAX=B     the socket buffers of a user without
+ *   FAULT_WMEM_MAX=B     CAP_NET_ADMIN under net.core.rmem_max=B (and
+ *                        wmem_max): SO_RCVBUFFORCE (SO_SNDBUFFORCE)
+ *                        fails with EPERM, and SO_RCVBUF (SO_SNDBUF)
+ *                        asks the kernel for B at most, which it then
+ *                        doubles as always
  *
  *   LD_PRELOAD=build/libfault_inject.so FAULT_READ_FD=0 \
  *       FAULT_READ_AFTER=1000000 entropy-frame <in >out
@@ -46,6 +52,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -418,4 +425,43 @@ close(int fd)
 		return -1;
 	}
 	return real(fd);
+}
+
+/* FAULT_RMEM_MAX, FAULT_WMEM_MAX: 0 when unset. */
+static unsigned long
+fault_mem_max(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v != NULL ? strtoul(v, NULL, 10) : 0;
+}
+
+int
+setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	static int (*real)(int, int, int, const void *, socklen_t);
+	unsigned long max = 0;
+	int capped;
+
+	if (real == NULL)
+		real = (int (*)(int, int, int, const void *, socklen_t))dlsym(
+		    RTLD_NEXT, "setsockopt");
+	if (level == SOL_SOCKET && (name == SO_RCVBUFFORCE ||
+	    name == SO_RCVBUF))
+		max = fault_mem_max("FAULT_RMEM_MAX");
+	else if (level == SOL_SOCKET && (name == SO_SNDBUFFORCE ||
+	    name == SO_SNDBUF))
+		max = fault_mem_max("FAULT_WMEM_MAX");
+	if (max == 0)
+		return real(fd, level, name, val, len);
+	if (name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE) {
+		errno = EPERM;
+		return -1;
+	}
+	if (len < sizeof(int))
+		return real(fd, level, name, val, len);
+	memcpy(&capped, val, sizeof(capped));
+	if (capped < 0 || (unsigned long)capped > max)
+		capped = (int)max;
+	return real(fd, level, name, &capped, sizeof(capped));
 }
