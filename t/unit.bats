@@ -22,3 +22,9 @@ load test_helper
 	assert_success
 	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }
+
+@test "a striped stream's receiver: blocks back in order, every malformed stream its message" {
+	run "$TOP/build/t/stripe_recv"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
+}

@@ -324,9 +324,9 @@ stripe_recv_run(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	(void)fcntl(set->notify[0], F_SETFL, O_NONBLOCK);
+	/* Until the connections end, each once the verdict is in. */
 	while (!stripe_all_ended(set) || (!set->failed &&
-	    set->cancel[1] >= 0 && (set->count == 0 ||
-	    set->started < set->count))) {
+	    !set->finish_done && set->cancel[1] >= 0)) {
 		nfd = 0;
 		pfd[nfd].fd = set->notify[0];
 		pfd[nfd].events = POLLIN;
