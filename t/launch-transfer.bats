@@ -89,6 +89,26 @@ fake_bin() {
 	cmp "$BIG" "$T/out"
 }
 
+@test "--pull, --push and --from/--to striped with --connections: exact, over that many connections" {
+	rcp-launch -v --pull --connections 4 "${B[@]}" testhost cat "$BIG" \
+	    >"$T/out" 2>"$T/err"
+	cmp "$BIG" "$T/out"
+	grep -q "transfer confirmed: $(stat -c %s "$BIG") bytes from .* over 4 connections$" "$T/err"
+	rcp-launch -v --push --connections 3 "${B[@]}" testhost "cat > '$T/out2'" \
+	    <"$BIG" 2>"$T/err"
+	cmp "$BIG" "$T/out2"
+	grep -q "transfer confirmed: .* over 3 connections$" "$T/err"
+	rcp-launch "${B[@]}" --connections 2 --from testhost --to root@testhost \
+	    "cat '$BIG'" "cat > '$T/out3'"
+	cmp "$BIG" "$T/out3"
+	run rcp-launch --connections 2 "${B[@]}" testhost true
+	assert_failure 2
+	assert_output --partial "--connections is for --pull, --push and --from/--to"
+	run rcp-launch --pull --connections 17 "${B[@]}" testhost true
+	assert_failure 2
+	assert_output --partial "--connections 17: not a number from 1 to 16"
+}
+
 @test "--push with a send buffer the kernel capped: our warning names the sysctl" {
 	# The shim (t/quic-sockbuf.bats) plays a user under
 	# net.core.wmem_max=65536, for our own end only.

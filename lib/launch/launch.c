@@ -57,6 +57,7 @@ struct launch {
 	int n;
 	struct quic_identity *id;	/* the connecting end's identity */
 	struct ssh_xfer xfer;		/* --pull, --push: our end */
+	int xfer_said;			/* -v: its confirmation was said */
 	struct progress prog;
 	int have_fail;			/* first local failure, in fail */
 	int output_failed;		/* ... which was --pull's output */
@@ -397,16 +398,28 @@ xfer_failed(struct launch *l)
 }
 
 /* The transfer thread has ended. */
+/* -v: our end of the transfer was confirmed, once said. */
+static void
+xfer_confirmed(struct launch *l)
+{
+	const struct quic_stats *st = &l->xfer.st;
+
+	if (l->xfer.rc != 0 || l->xfer_said)
+		return;
+	l->xfer_said = 1;
+	debug(l->o, "%s: QUIC: transfer confirmed: %llu bytes from %s over "
+	    "%u connection%s", l->side[0].conn.host,
+	    (unsigned long long)st->bytes, st->peer, st->connections,
+	    st->connections == 1 ? "" : "s");
+}
+
 static int
 on_xfer_done(void *arg)
 {
 	struct launch *l = arg;
-	struct side *s = &l->side[0];
 
-	if (ssh_xfer_reap(&l->xfer) && l->xfer.rc == 0)
-		debug(l->o, "%s: QUIC: transfer confirmed: %llu bytes from %s",
-		    s->conn.host, (unsigned long long)l->xfer.st.bytes,
-		    l->xfer.st.peer);
+	if (ssh_xfer_reap(&l->xfer))
+		xfer_confirmed(l);
 	if (l->xfer.reaped && l->xfer.rc != 0)
 		xfer_failed(l);
 	return 0;
@@ -666,6 +679,8 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 	 */
 	ssh_xfer_finish(&l.xfer, *o->stop || l.side[0].quic_status != 0 ?
 	    0 : XFER_LINGER, o->stop);
+	if (l.xfer.reaped)
+		xfer_confirmed(&l);
 	if (l.xfer.reaped && l.xfer.rc != 0 && !*o->stop)
 		xfer_failed(&l);
 	/* Never success with the local end unfinished. */
