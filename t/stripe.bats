@@ -123,7 +123,8 @@ teardown() {
 			break
 		sleep 0.1
 	done
-	pkill -9 -P "$s" -x rcp-quic-send || pkill -9 -x rcp-quic-send
+	# $! of a pipeline is its last command: this sender, no other.
+	kill -9 "$s"
 	wait_exit r 20
 	[ "$r_rc" -eq 1 ]
 	[ ! -e "$T/out" ]
