@@ -231,7 +231,7 @@ main(int argc, char *argv[])
 	struct quic_port_range ranges[QUIC_PORT_RANGES_MAX];
 	struct rcp_error e;
 	const char *from = NULL, *to = NULL;
-	int ch, pull = 0, push = 0, status, seq = 0;
+	int ch, pull = 0, push = 0, status, seq = 0, connections_given = 0;
 	int port_seq = 0, login_seq = 0, kh_seq = 0, o_port = 0, o_user = 0;
 	int o_kh = 0;
 	char **opts, **ignored, kw[64];
@@ -356,12 +356,16 @@ main(int argc, char *argv[])
 				    optarg);
 			break;
 		case OPT_CONNECTIONS:
-			if (parse_size(optarg, 1, QUIC_CONNECTIONS_MAX, &v) != 0 ||
-			    strspn(optarg, "0123456789") != strlen(optarg))
-				diag_die(EXIT_USAGE, "--connections %s: not a "
-				    "number from 1 to %d", optarg,
+			if (strcmp(optarg, "auto") == 0)
+				v = 0;
+			else if (parse_size(optarg, 1, QUIC_CONNECTIONS_MAX,
+			    &v) != 0 || strspn(optarg, "0123456789") !=
+			    strlen(optarg))
+				diag_die(EXIT_USAGE, "--connections %s: not auto "
+				    "or a number from 1 to %d", optarg,
 				    QUIC_CONNECTIONS_MAX);
 			l.connections = (unsigned)v;
+			connections_given = 1;
 			break;
 		case OPT_OUTPUT:
 			if (*optarg == '\0')
@@ -404,7 +408,7 @@ main(int argc, char *argv[])
 		usage("--output is for --pull");
 	if (l.limit_rate > 0 && !pull && !push && from == NULL)
 		usage("--limit-rate is for --pull, --push and --from/--to");
-	if (l.connections > 0 && !pull && !push && from == NULL)
+	if (connections_given && !pull && !push && from == NULL)
 		usage("--connections is for --pull, --push and --from/--to");
 	l.connect_timeout = (unsigned)t.connect_timeout;
 	if (from != NULL) {

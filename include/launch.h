@@ -37,7 +37,7 @@ struct launch_opts {
 	const char *progress_label;	/* --progress[=NAME], or NULL */
 	const char *output;		/* --pull --output FILE, or NULL */
 	uint64_t limit_rate;		/* bytes/s of the data, 0: none */
-	unsigned connections;		/* the sender's --connections, 0: 1 */
+	unsigned connections;		/* the sender's --connections, 0: auto */
 	int quic_debug, quic_no_gso;	/* quic_opts.debug, .no_gso */
 	int verbose;			/* -v: LAUNCH_SAY_DEBUG lines wanted */
 	volatile sig_atomic_t *stop;

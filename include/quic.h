@@ -27,7 +27,9 @@
  *    count, u32 block size, 16 random bytes naming the transfer (all
  *    big-endian); then blocks: u64 offset, u32 length, the data.  Every
  *    block but the last of the whole stream is the block size long;
- *    each offset is a multiple of it.  Each connection ends and is
+ *    each offset is a multiple of it.  A header with a count of 1 is
+ *    followed by the data itself, unframed: a sender that found the
+ *    path short decided so after the handshake.  Each connection ends and is
  *    confirmed as above (its own stream's count), and a receiver
  *    confirms none of them before the whole output is finished.
  *  - Any other end is a failure: CONNECTION_CLOSE carries one of the
@@ -62,6 +64,8 @@ enum {
 #define QUIC_STRIPE_HDR_LEN 32
 #define QUIC_STRIPE_BLOCK_HDR_LEN 12
 #define QUIC_CONNECTIONS_MAX 16
+#define QUIC_AUTO_CONNECTIONS 8
+#define QUIC_AUTO_RTT_MS 10
 
 /* Defaults of SPEC §5, in seconds. */
 #define QUIC_DEFAULT_ACCEPT_TIMEOUT 120
@@ -194,7 +198,9 @@ struct quic_opts {
 	uint64_t limit_rate;
 	/*
 	 * QUIC_SEND: connections to stripe the data over, 1 to
-	 * QUIC_CONNECTIONS_MAX (the receiver takes what the sender says).
+	 * QUIC_CONNECTIONS_MAX, or 0 (the default): QUIC_AUTO_CONNECTIONS
+	 * when the handshake's round trip is QUIC_AUTO_RTT_MS or more, else
+	 * one.  The receiver takes what the sender says.
 	 */
 	unsigned connections;
 	struct progress *progress;	/* or NULL */

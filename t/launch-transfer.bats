@@ -106,7 +106,7 @@ fake_bin() {
 	assert_output --partial "--connections is for --pull, --push and --from/--to"
 	run rcp-launch --pull --connections 17 "${B[@]}" testhost true
 	assert_failure 2
-	assert_output --partial "--connections 17: not a number from 1 to 16"
+	assert_output --partial "--connections 17: not auto or a number from 1 to 16"
 }
 
 @test "--push with a send buffer the kernel capped: our warning names the sysctl" {

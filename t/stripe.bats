@@ -13,6 +13,9 @@ setup() {
 
 teardown() {
 	quic_teardown
+	if [ -n "${LINK:-}" ]; then
+		"$TOP/bench/netlink.sh" down "$LINK" >/dev/null 2>&1 || true
+	fi
 	if [ -n "${NS_A:-}" ]; then
 		ip netns pids "$NS_A" 2>/dev/null | xargs -r kill -9 || true
 		ip netns pids "$NS_B" 2>/dev/null | xargs -r kill -9 || true
@@ -38,6 +41,47 @@ teardown() {
 	# One line about the peer, not one per connection.
 	run grep -c 'accepted peer' "$T/r.err"
 	assert_output 1
+}
+
+@test "by default a short path takes one connection, the data unframed after its header" {
+	random_file "$T/in" 3000000
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --stats -o "$T/out"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" --stats "$T/in" 3>&-
+	assert_success
+	assert_output --regexp "bytes=3000000 .* connections=1$"
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	grep -q 'bytes=3000000 .* connections=1$' "$T/r.err"
+}
+
+@test "by default a path of 20 ms takes 8 connections, either end listening" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for ip netns and TUN devices"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	LINK="st$$"
+	"$TOP/bench/netlink.sh" wan "$LINK" 200 20
+	random_file "$T/in" 6000000
+	bg r ip netns exec "$LINK-b" rcp-quic-recv --listen 10.79.0.2:0 \
+	    --ready-fd 3 -o "$T/out"
+	wait_ready r
+	run ip netns exec "$LINK-a" rcp-quic-send --connect "$ADDR" \
+	    --pin "$PIN" --stats "$T/in" 3>&-
+	assert_success
+	assert_output --regexp "bytes=6000000 .* connections=8$"
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	rm -f "$T/out" "$T/s.ready"
+	bg s ip netns exec "$LINK-b" rcp-quic-send --listen 10.79.0.2:0 \
+	    --ready-fd 3 --stats "$T/in"
+	wait_ready s
+	ip netns exec "$LINK-a" rcp-quic-recv --connect "$ADDR" --pin "$PIN" \
+	    >"$T/out" 3>&-
+	wait_exit s
+	[ "$s_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+	grep -q 'connections=8$' "$T/s.err"
 }
 
 @test "--connections 3: a listening sender, a connecting receiver to stdout" {
@@ -83,13 +127,13 @@ teardown() {
 	cmp "$T/in" "$T/out"
 }
 
-@test "--connections takes a number from 1 to 16" {
+@test "--connections takes auto or a number from 1 to 16" {
 	local bad
 	for bad in 0 17 x 2.5 '' 4k; do
 		run rcp-quic-send --connect 127.0.0.1:1 \
 		    --pin "sha256:$(printf '%064d' 0)" --connections "$bad" /dev/null
 		assert_failure 2
-		assert_output --partial "--connections $bad: not a number from 1 to 16"
+		assert_output --partial "--connections $bad: not auto or a number from 1 to 16"
 	done
 }
 

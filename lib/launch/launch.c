@@ -245,8 +245,7 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.data_name = pull ? l->o->output : NULL;
 	x->o.progress = &l->prog;
 	x->o.limit_rate = pull ? 0 : l->o->limit_rate;
-	x->o.connections = pull || l->o->connections == 0 ? 1 :
-	    l->o->connections;
+	x->o.connections = l->o->connections;	/* 0: auto */
 	x->o.debug = l->o->quic_debug;
 	x->o.no_gso = l->o->quic_no_gso;
 	x->o.log = xfer_log;

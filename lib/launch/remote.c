@@ -163,7 +163,8 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 		rc |= listen_opts(f, s);
 		if (s->limit_rate > 0)
 			fprintf(f, " --limit-rate %" PRIu64, s->limit_rate);
-		if (s->connections > 1)
+		/* 0 is auto, the remote program's default too. */
+		if (s->connections > 0)
 			fprintf(f, " --connections %u", s->connections);
 		fputs(" 3>&1 >/dev/null", f);
 		fputs(report, f);

@@ -54,7 +54,7 @@ struct ssh_remote_spec {
 	unsigned connect_timeout;	/* SSH_REMOTE_TO: 0 = default */
 	int progress;		/* SSH_REMOTE_TO: --progress remotely */
 	uint64_t limit_rate;	/* SSH_REMOTE_PULL: --limit-rate, 0: none */
-	unsigned connections;	/* SSH_REMOTE_PULL: --connections, 0: 1 */
+	unsigned connections;	/* SSH_REMOTE_PULL: --connections, 0: auto */
 };
 
 /*

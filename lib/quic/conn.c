@@ -37,7 +37,6 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 	struct ep *ep = ud;
 	gnutls_datum_t proto;
 	size_t i;
-	int fd;
 
 	(void)conn;
 	for (i = 0; i < ep->auth.nalpn; i++)
@@ -51,14 +50,19 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
 	ep->striped = strstr(ep->auth.alpn[i], "/2/") != NULL;
-	/* Before any stream data: it goes to the coordinator's pipe. */
-	if (ep->striped && !ep->is_sender && ep->link != NULL &&
-	    ep->link->on_striped != NULL) {
-		if ((fd = ep->link->on_striped(ep->link->arg, ep, ep->e)) < 0) {
-			ep->failed = 1;
-			return NGTCP2_ERR_CALLBACK_FAILURE;
-		}
-		ep->data_fd = fd;
+	if (ep->striped)
+		ep->hdr_len = QUIC_STRIPE_HDR_LEN;
+	/*
+	 * A striping sender learns now how many connections to use; with
+	 * one, it sends the input itself after the header, which goes
+	 * first in the ring.
+	 */
+	if (ep->striped && ep->is_sender && ep->link != NULL &&
+	    ep->link->on_decide != NULL &&
+	    ep->link->on_decide(ep->link->arg, ep, ep->hdr) == 1) {
+		memcpy(ep->snd.ring, ep->hdr, QUIC_STRIPE_HDR_LEN);
+		ep->snd.filled = QUIC_STRIPE_HDR_LEN;
+		ep->data_fd = ep->link->input_fd;
 	}
 	ep->handshake_done = 1;
 	return 0;

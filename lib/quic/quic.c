@@ -382,7 +382,7 @@ quic_opts_init(struct quic_opts *o)
 	/* The WAN figures' choice (bench/README.md): with random loss,
 	 * cubic falls to a few percent of the link; BBR keeps most of it. */
 	o->cc = QUIC_CC_BBR;
-	o->connections = 1;
+	o->connections = 0;	/* auto: by the round trip (stripe.c) */
 }
 
 int
@@ -476,7 +476,9 @@ out:
 	if (ep.t_end == 0)
 		ep.t_end = clock_now();
 	if (st != NULL) {
-		st->bytes = ep.is_sender ? ep.snd.acked : ep.xf.written;
+		/* A stripe header is not data. */
+		st->bytes = ep.is_sender ? (ep.snd.acked > ep.hdr_len ?
+		    ep.snd.acked - ep.hdr_len : 0) : ep.xf.written - ep.hdr_got;
 		st->seconds = ep.t_start > 0 ? ep.t_end - ep.t_start : 0;
 		st->pkts_sent = ep.pkts_sent;
 		st->pkts_recv = ep.pkts_recv;

@@ -135,10 +135,12 @@ quic_cli_option(struct quic_cli *c, int ch, const char *arg,
 		c->o.limit_rate = v;
 		return 1;
 	case QOPT_CONNECTIONS:
-		if (parse_size(arg, 1, QUIC_CONNECTIONS_MAX, &v) != 0 ||
+		if (strcmp(arg, "auto") == 0)
+			v = 0;
+		else if (parse_size(arg, 1, QUIC_CONNECTIONS_MAX, &v) != 0 ||
 		    strspn(arg, "0123456789") != strlen(arg))
 			return error_set(e, EXIT_USAGE, "--connections %s: "
-			    "not a number from 1 to %d", arg,
+			    "not auto or a number from 1 to %d", arg,
 			    QUIC_CONNECTIONS_MAX);
 		c->o.connections = (unsigned)v;
 		return 1;

@@ -211,11 +211,22 @@ struct ep_link {
 	/* receiver: poll for POLLIN while o->finish returns 1 (not yet). */
 	int finish_fd;
 	int cancel_fd;		/* as o->cancel_fd: the coordinator's; -1 */
+	int input_fd;		/* sender: the input, read when alone */
 	/*
-	 * Receiver: the peer chose striping (ALPN v2).  Returns the fd to
-	 * write the stream into, or -1 with *e filled in.
+	 * Receiver, striping (ALPN v2): the stream's header arrived.
+	 * Returns the fd to write the rest of the stream into (the output
+	 * itself when the transfer has one connection), or -1 with *e
+	 * filled in.
 	 */
-	int (*on_striped)(void *arg, const struct ep *ep, struct rcp_error *e);
+	int (*on_header)(void *arg, const uint8_t *hdr, struct rcp_error *e);
+	/*
+	 * Sender, striping: the handshake is done and the round trip
+	 * sampled.  Returns how many connections the transfer has (1: this
+	 * one carries the input itself, after the header the hook wrote
+	 * into hdr), or 0 to read the coordinator's pipe as it is.
+	 */
+	unsigned (*on_decide)(void *arg, const struct ep *ep,
+	    uint8_t hdr[QUIC_STRIPE_HDR_LEN]);
 	/*
 	 * Listener, striping: the peer authenticated and its connection
 	 * moved to a socket of its own; listen_fd, still bound and
@@ -232,6 +243,11 @@ struct ep {
 	const struct ep_link *link;	/* NULL: not striped */
 	int data_fd;		/* o->data_fd, or the coordinator's pipe */
 	int striped;		/* ALPN v2 was agreed */
+	/* Striping: the stream's header, sent or taken in (the first
+	 * hdr_len stream bytes are not data: not counted as such). */
+	uint8_t hdr[QUIC_STRIPE_HDR_LEN];
+	size_t hdr_len, hdr_got;
+	int to_coordinator;	/* receiver: data_fd is a stripe's pipe */
 	int finish_pending;	/* receiver: o->finish said "not yet" */
 	uint32_t window;	/* flow-control window */
 	struct rcp_error *e;

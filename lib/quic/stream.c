@@ -17,8 +17,11 @@ ep_acked_cb(ngtcp2_conn *conn, int64_t sid, uint64_t off, uint64_t len,
 	(void)conn;
 	(void)sud;
 	if (ep->is_sender && sid == ep->sid && off + len > ep->snd.acked) {
-		if (ep->o->progress != NULL)
-			progress_add(ep->o->progress, off + len - ep->snd.acked);
+		/* A stripe header is not data. */
+		uint64_t from = ep->snd.acked > ep->hdr_len ? ep->snd.acked :
+		    ep->hdr_len;
+		if (ep->o->progress != NULL && off + len > from)
+			progress_add(ep->o->progress, off + len - from);
 		ep->snd.acked = off + len;
 	}
 	return 0;
@@ -62,8 +65,8 @@ ep_output_flush(struct ep *ep)
 		}
 		ep->rcv.head += (size_t)n;
 		quic_xfer_written(&ep->xf, (uint64_t)n);
-		/* A stripe's stream is not the output: stripe.c counts. */
-		if (ep->o->progress != NULL && !ep->striped)
+		/* A stripe's pipe is not the output: stripe.c counts. */
+		if (ep->o->progress != NULL && !ep->to_coordinator)
 			progress_add(ep->o->progress, (uint64_t)n);
 	}
 	if (ep->rcv.head < ep->rcv.len)
@@ -86,6 +89,43 @@ int
 ep_output_pending(const struct ep *ep)
 {
 	return ep->rcv.len > ep->rcv.head;
+}
+
+/*
+ * Receiver, striping: the stream starts with its header, which the
+ * coordinator reads (stripe.c) and which says where the rest goes.
+ * Takes what of it *data holds; 0, or -1 when the transfer failed.
+ */
+static int
+take_header(struct ep *ep, const uint8_t **data, size_t *len, uint32_t flags)
+{
+	size_t n = ep->hdr_len - ep->hdr_got;
+	int fd;
+
+	if (n > *len)
+		n = *len;
+	memcpy(ep->hdr + ep->hdr_got, *data, n);
+	ep->hdr_got += n;
+	*data += n;
+	*len -= n;
+	quic_xfer_received(&ep->xf, n, 0);
+	quic_xfer_written(&ep->xf, n);	/* taken: the window reopens */
+	if (ep->hdr_got < ep->hdr_len) {
+		if (!(flags & NGTCP2_STREAM_DATA_FLAG_FIN))
+			return 0;
+		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL, "protocol error: "
+		    "the stream ended inside its header");
+		return -1;
+	}
+	if (ep->link == NULL || ep->link->on_header == NULL ||
+	    (fd = ep->link->on_header(ep->link->arg, ep->hdr, ep->e)) < 0) {
+		struct rcp_error he = *ep->e;
+		ep_fail_app(ep, QUIC_APP_PROTOCOL, he.status, "%s", he.msg);
+		return -1;
+	}
+	ep->to_coordinator = fd != ep->o->data_fd;
+	ep->data_fd = fd;
+	return 0;
 }
 
 int
@@ -115,6 +155,9 @@ ep_recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		    "protocol error: data on an unexpected stream");
 		return 0;
 	}
+	if (ep->hdr_got < ep->hdr_len && len > 0 && take_header(ep, &data,
+	    &len, flags) != 0)
+		return 0;
 	if (len > OUTPUT_BUF_SIZE - ep->rcv.len && ep->rcv.head > 0) {
 		memmove(ep->rcv.buf, ep->rcv.buf + ep->rcv.head, ep->rcv.len - ep->rcv.head);
 		ep->rcv.len -= ep->rcv.head;

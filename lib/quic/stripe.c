@@ -199,15 +199,26 @@ make_pipe(int p[2])
 	return 0;
 }
 
-/* Receiver: the peer stripes; the first connection starts it all. */
+/*
+ * Receiver: a connection's header is in.  With one connection the data
+ * follows it unframed, straight to the output; else the coordinator
+ * (started by the first) reads the header and the blocks from the pipe.
+ */
 static int
-on_striped(void *arg, const struct ep *ep, struct rcp_error *e)
+on_header(void *arg, const uint8_t *hdr, struct rcp_error *e)
 {
 	struct stripe *s = arg;
 	struct stripe_set *set = s->set;
+	struct stripe_hdr h;
 	int fd;
 
-	(void)ep;
+	if (stripe_hdr_decode(hdr, &h) != 0) {
+		error_set(e, EXIT_FAIL, "protocol error: bad stripe header on "
+		    "connection %u", s->index + 1);
+		return -1;
+	}
+	if (s->index == 0 && h.count == 1)
+		return set->o->data_fd;
 	pthread_mutex_lock(&set->lock);
 	if (s->index == 0 && !set->striped) {
 		set->striped = 1;
@@ -220,9 +231,45 @@ on_striped(void *arg, const struct ep *ep, struct rcp_error *e)
 		}
 		set->coordinator_running = 1;
 	}
+	/* An empty pipe takes it whole. */
+	(void)io_write_full(s->wr, hdr, QUIC_STRIPE_HDR_LEN);
 	fd = s->wr;
 	pthread_mutex_unlock(&set->lock);
 	return fd;
+}
+
+/*
+ * Sender, first connection, handshake done: how many connections (the
+ * caller's number, or by the round trip), said to the coordinator.
+ * With one, the connection sends the input itself after hdr.
+ */
+static unsigned
+on_decide(void *arg, const struct ep *ep, uint8_t hdr[QUIC_STRIPE_HDR_LEN])
+{
+	struct stripe *s = arg;
+	struct stripe_set *set = s->set;
+	unsigned n = set->o->connections;
+	ngtcp2_conn_info ci;
+	struct stripe_hdr h;
+
+	if (n == 0) {
+		ngtcp2_conn_get_conn_info(ep->conn, &ci);
+		n = ci.min_rtt != UINT64_MAX && ci.min_rtt >=
+		    (uint64_t)QUIC_AUTO_RTT_MS * NGTCP2_MILLISECONDS ?
+		    QUIC_AUTO_CONNECTIONS : 1;
+	}
+	pthread_mutex_lock(&set->lock);
+	set->count = n;
+	set->hdr.count = n;
+	h = set->hdr;
+	pthread_mutex_unlock(&set->lock);
+	if (set->o->limit_rate > 0)
+		s->o.limit_rate = set->o->limit_rate / n > 0 ?
+		    set->o->limit_rate / n : 1;
+	h.index = 0;
+	stripe_hdr_encode(&h, hdr);
+	stripe_notify(set, EV_DECIDED, 0);
+	return n;
 }
 
 /*
@@ -303,7 +350,11 @@ stripe_prepare(struct stripe_set *set, unsigned k)
 	if (set->is_sender) {
 		s->o.data_fd = s->rd;
 		s->link.readahead = STRIPE_READAHEAD;
-		if (o->limit_rate > 0)
+		if (k == 0) {
+			s->link.on_decide = on_decide;
+			s->link.input_fd = o->data_fd;
+		}
+		else if (o->limit_rate > 0)
 			s->o.limit_rate = o->limit_rate / set->count > 0 ?
 			    o->limit_rate / set->count : 1;
 		s->buf = malloc(STRIPE_BLOCK + QUIC_STRIPE_BLOCK_HDR_LEN);
@@ -314,7 +365,7 @@ stripe_prepare(struct stripe_set *set, unsigned k)
 		s->o.data_fd = k == 0 ? o->data_fd : s->wr;
 		s->o.finish = stripe_finish;
 		s->o.finish_arg = s;
-		s->link.on_striped = on_striped;
+		s->link.on_header = on_header;
 		if (k > 0)
 			s->o.progress = NULL;	/* the coordinator counts */
 	}
@@ -361,7 +412,8 @@ stripe_start(struct stripe_set *set, unsigned k)
 	}
 	set->started = k + 1;
 	pthread_mutex_unlock(&set->lock);
-	if (set->is_sender) {
+	/* The first one's header waits for the decision (on_decide). */
+	if (set->is_sender && k > 0) {
 		struct stripe_hdr h = set->hdr;
 		h.index = k;
 		stripe_hdr_encode(&h, hdr);
@@ -496,11 +548,8 @@ static int
 striped_send(struct stripe_set *set, struct quic_stats *st,
     struct rcp_error *e)
 {
-	const struct quic_opts *o = set->o;
 	int rc;
 
-	set->count = o->connections;
-	set->hdr.count = o->connections;
 	set->hdr.block = STRIPE_BLOCK;
 	if (gnutls_rnd(GNUTLS_RND_NONCE, set->hdr.id, sizeof(set->hdr.id)) <
 	    0) {
@@ -511,7 +560,9 @@ striped_send(struct stripe_set *set, struct quic_stats *st,
 	stripe_verdict(set, e);
 	if (set->failed)
 		rc = -1;
-	stripe_stats(set, rc == 0 ? set->dealt : 0, st);
+	/* One connection carried the input itself: its count is right. */
+	stripe_stats(set, set->count == 1 ? set->s[0].st.bytes : rc == 0 ?
+	    set->dealt : 0, st);
 	return rc;
 }
 
@@ -570,7 +621,7 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 	struct stripe_set *set;
 	int rc;
 
-	if (o->dir == QUIC_SEND && o->connections <= 1)
+	if (o->dir == QUIC_SEND && o->connections == 1)
 		return ep_transfer(o, NULL, st, e);
 	if (o->connections > QUIC_CONNECTIONS_MAX)
 		return error_set(e, EXIT_USAGE, "at most %d connections",

@@ -29,7 +29,7 @@
 #define STRIPE_CANCELLED "another connection of the transfer failed"
 
 /* Events from the endpoints' threads, on the notify pipe. */
-enum stripe_event { EV_DONE = 1, EV_ACCEPTED, EV_CONFIRMED };
+enum stripe_event { EV_DONE = 1, EV_ACCEPTED, EV_CONFIRMED, EV_DECIDED };
 
 struct stripe_hdr {
 	unsigned index, count;
@@ -82,7 +82,8 @@ struct stripe_set {
 	int notify[2];		/* endpoints -> coordinator */
 	int cancel[2];		/* close [1]: every endpoint stops */
 	int finish[2];		/* receiver: close [1]: output finished */
-	int striped;		/* receiver: the peer chose it */
+	int striped;		/* receiver: the coordinator runs */
+	int decided;		/* sender: count is set (EV_DECIDED) */
 	int finish_done, finish_rc;
 	struct rcp_error finish_e;
 	pthread_t coordinator;	/* receiver */

@@ -131,6 +131,28 @@ read_input(struct stripe_set *set)
 		set->fill_len += (size_t)n;
 }
 
+/*
+ * The first connection knows how many there are (on_decide).  With one,
+ * it reads the input itself; else its stream starts with its header.
+ */
+static void
+decided(struct stripe_set *set)
+{
+	struct stripe_hdr h;
+	uint8_t hdr[QUIC_STRIPE_HDR_LEN];
+
+	pthread_mutex_lock(&set->lock);
+	set->decided = 1;
+	h = set->hdr;
+	pthread_mutex_unlock(&set->lock);
+	if (set->count < 2)
+		return;
+	h.index = 0;
+	stripe_hdr_encode(&h, hdr);
+	/* An empty pipe takes it whole. */
+	(void)io_write_full(set->s[0].wr, hdr, sizeof(hdr));
+}
+
 static void
 handle_events(struct stripe_set *set)
 {
@@ -142,6 +164,8 @@ handle_events(struct stripe_set *set)
 			continue;
 		if (ev == EV_DONE)
 			stripe_ended(set, k);
+		else if (ev == EV_DECIDED)
+			decided(set);
 		else
 			(void)stripe_start_next(set, k);
 	}
@@ -171,8 +195,8 @@ stripe_send_run(struct stripe_set *set)
 		pfd[nfd].fd = set->notify[0];
 		pfd[nfd].events = POLLIN;
 		at[nfd++] = -1;
-		if (!set->in_eof && !set->failed &&
-		    set->fill_len < STRIPE_BLOCK) {
+		if (set->decided && set->count > 1 && !set->in_eof &&
+		    !set->failed && set->fill_len < STRIPE_BLOCK) {
 			pfd[nfd].fd = o->data_fd;
 			pfd[nfd].events = POLLIN;
 			at[nfd++] = -2;
