@@ -52,7 +52,7 @@ static const struct cli_help options[] = {
 	{ "--port-range LO-HI[,LO-HI...]", "UDP ports a listener may bind" },
 	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
 	{ "--limit-rate RATE", "move at most RATE bytes a second (10M: MiB/s)" },
-	{ "--connections N", "stripe the data over N QUIC connections (1-16)" },
+	{ "--connections auto|N", "stripe the data over N QUIC connections" },
 	{ "--pull", "remote COMMAND's stdout to ours, over QUIC" },
 	{ "--push", "our stdin to remote COMMAND's, over QUIC" },
 	{ "--from [USER@]SRC", "run PRODUCER on SRC (with --to)" },

@@ -27,7 +27,7 @@
 static const struct cli_help options[] = {
 	QUIC_CLI_HELP,
 	{ "--limit-rate RATE", "send at most RATE bytes a second (10M: MiB/s)" },
-	{ "--connections N", "stripe the data over N connections (1-16)" },
+	{ "--connections auto|N", "stripe the data over N connections (1-16)" },
 	{ "--stats", "print a summary line on stderr at the end" },
 	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
 	CLI_HELP_COMMON,
@@ -43,7 +43,7 @@ usage(const char *reason)
 	    "--pin sha256:HEX [FILE]\n"
 	    "       rcp-quic-send --gen-identity FILE [--force]\n"
 	    QUIC_CLI_USAGE_OPTIONS
-	    "         [--limit-rate RATE] [--connections N]\n");
+	    "         [--limit-rate RATE] [--connections auto|N]\n");
 }
 
 int

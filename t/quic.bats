@@ -103,7 +103,8 @@ stats_field() {
 	# in its seconds and not in the receiver's.
 	bg p perl "$TOP/t/udp_delay_proxy.pl" 250 "${ADDR##*:}"
 	wait_ready p
-	run_pipe "{ sleep 2; cat '$T/in'; } | rcp-quic-send --connect '$ADDR' --pin '$pin' --stats 2>'$T/s.err' 3>&-"
+	# One connection: the relay forwards one UDP flow (auto would take 8).
+	run_pipe "{ sleep 2; cat '$T/in'; } | rcp-quic-send --connect '$ADDR' --pin '$pin' --connections 1 --stats 2>'$T/s.err' 3>&-"
 	assert_success
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
