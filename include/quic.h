@@ -66,6 +66,7 @@ enum {
 #define QUIC_CONNECTIONS_MAX 16
 #define QUIC_AUTO_CONNECTIONS 8
 #define QUIC_AUTO_RTT_MS 10
+#define QUIC_AUTO_BYTES_PER_CONNECTION (8u << 20)	/* of a file */
 
 /* Defaults of SPEC §5, in seconds. */
 #define QUIC_DEFAULT_ACCEPT_TIMEOUT 120
@@ -200,7 +201,9 @@ struct quic_opts {
 	 * QUIC_SEND: connections to stripe the data over, 1 to
 	 * QUIC_CONNECTIONS_MAX, or 0 (the default): QUIC_AUTO_CONNECTIONS
 	 * when the handshake's round trip is QUIC_AUTO_RTT_MS or more, else
-	 * one.  The receiver takes what the sender says.
+	 * one; and for a regular file, no more than one per
+	 * QUIC_AUTO_BYTES_PER_CONNECTION left to send.  The receiver takes
+	 * what the sender says.
 	 */
 	unsigned connections;
 	struct progress *progress;	/* or NULL */

@@ -56,7 +56,7 @@ teardown() {
 	grep -q 'bytes=3000000 .* connections=1$' "$T/r.err"
 }
 
-@test "by default a path of 20 ms takes 8 connections, either end listening" {
+@test "by default a path of 20 ms takes 8 connections for a pipe, one per 8 MiB of a file" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root for ip netns and TUN devices"
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
 	LINK="st$$"
@@ -65,23 +65,29 @@ teardown() {
 	bg r ip netns exec "$LINK-b" rcp-quic-recv --listen 10.79.0.2:0 \
 	    --ready-fd 3 -o "$T/out"
 	wait_ready r
-	run ip netns exec "$LINK-a" rcp-quic-send --connect "$ADDR" \
-	    --pin "$PIN" --stats "$T/in" 3>&-
+	run_pipe "cat '$T/in' | ip netns exec '$LINK-a' rcp-quic-send \
+	    --connect '$ADDR' --pin '$PIN' --stats 3>&-"
 	assert_success
 	assert_output --regexp "bytes=6000000 .* connections=8$"
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"
-	rm -f "$T/out" "$T/s.ready"
-	bg s ip netns exec "$LINK-b" rcp-quic-send --listen 10.79.0.2:0 \
-	    --ready-fd 3 --stats "$T/in"
-	wait_ready s
-	ip netns exec "$LINK-a" rcp-quic-recv --connect "$ADDR" --pin "$PIN" \
-	    >"$T/out" 3>&-
-	wait_exit s
-	[ "$s_rc" -eq 0 ]
-	cmp "$T/in" "$T/out"
-	grep -q 'connections=8$' "$T/s.err"
+	# A listening sender with a file: 6 MB takes one, 20 MB two.
+	local size n
+	for size in 6000000:1 20000000:2; do
+		n=${size#*:}
+		random_file "$T/in" "${size%:*}"
+		rm -f "$T/out" "$T/s.ready"
+		bg s ip netns exec "$LINK-b" rcp-quic-send --listen \
+		    10.79.0.2:0 --ready-fd 3 --stats "$T/in"
+		wait_ready s
+		ip netns exec "$LINK-a" rcp-quic-recv --connect "$ADDR" \
+		    --pin "$PIN" >"$T/out" 3>&-
+		wait_exit s
+		[ "$s_rc" -eq 0 ]
+		cmp "$T/in" "$T/out"
+		grep -q "connections=$n\$" "$T/s.err"
+	done
 }
 
 @test "--connections 3: a listening sender, a connecting receiver to stdout" {

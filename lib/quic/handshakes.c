@@ -290,6 +290,7 @@ ep_handshakes_feed(struct ep *ep, const sockaddr_u *from, socklen_t fromlen,
 	ngtcp2_pkt_hd hd;
 	ngtcp2_cid odcid;
 	size_t i;
+	int v;
 
 	for (i = 0; i < HS_MAX && h == NULL; i++)
 		if (ep->hs[i].conn != NULL && ep_addr_eq(&ep->hs[i].remote, from))
@@ -303,12 +304,12 @@ ep_handshakes_feed(struct ep *ep, const sockaddr_u *from, socklen_t fromlen,
 	/* A newcomer: its address proven (Retry) before it costs a slot. */
 	ep->remote = *from;
 	ep->remotelen = fromlen;
-	if (ep_server_validate(ep, pkt, len, &hd, &odcid) != 0 ||
+	if ((v = ep_server_validate(ep, pkt, len, &hd, &odcid)) < 0 ||
 	    (h = slot_for(ep, from)) == NULL)
 		return;
 	ep->remote = *from;
 	ep->remotelen = fromlen;
-	if (ep_server_accept(ep, &hd, &odcid) != 0)
+	if (ep_server_accept(ep, &hd, &odcid, v == 0) != 0)
 		return;
 	ep_feed(ep, pkt, len);
 	(void)hs_settle(ep, h);

@@ -70,12 +70,34 @@ send_retry(struct ep *ep, const ngtcp2_pkt_hd *hd)
 		    &ep->remote.sa, ep->remotelen);
 }
 
+/* The same IP address (any port): the host a Retry proved already. */
+static int
+same_ip(const sockaddr_u *a, const sockaddr_u *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+}
+
+/*
+ * 0: a valid Retry token; 1: none needed, the address proved itself
+ * for the transfer's first connection (a striped transfer's next ones
+ * save a round trip each); -1: drop the packet.
+ */
 int
 ep_server_validate(struct ep *ep, const uint8_t *pkt, size_t len,
     ngtcp2_pkt_hd *hd, ngtcp2_cid *odcid)
 {
 	if (ngtcp2_accept(hd, pkt, len) != 0 || hd->type != NGTCP2_PKT_INITIAL)
 		return -1;	/* not an Initial we can take: drop it */
+	if (hd->tokenlen == 0 && ep->link != NULL &&
+	    ep->link->proven != NULL && same_ip(&ep->remote,
+	    ep->link->proven)) {
+		*odcid = hd->dcid;
+		return 1;
+	}
 	if (hd->tokenlen == 0 ||
 	    hd->token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
 		send_retry(ep, hd);
@@ -92,7 +114,7 @@ ep_server_validate(struct ep *ep, const uint8_t *pkt, size_t len,
 
 int
 ep_server_accept(struct ep *ep, const ngtcp2_pkt_hd *hd,
-    const ngtcp2_cid *odcid)
+    const ngtcp2_cid *odcid, int retried)
 {
 	ngtcp2_settings s;
 	ngtcp2_transport_params p;
@@ -102,13 +124,15 @@ ep_server_accept(struct ep *ep, const ngtcp2_pkt_hd *hd,
 	int rc;
 
 	ep_conn_settings(ep, &s, &p);
-	s.token = hd->token;
-	s.tokenlen = hd->tokenlen;
-	s.token_type = NGTCP2_TOKEN_TYPE_RETRY;
 	p.original_dcid = *odcid;
 	p.original_dcid_present = 1;
-	p.retry_scid = hd->dcid;
-	p.retry_scid_present = 1;
+	if (retried) {
+		s.token = hd->token;
+		s.tokenlen = hd->tokenlen;
+		s.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+		p.retry_scid = hd->dcid;
+		p.retry_scid_present = 1;
+	}
 	if (gnutls_rnd(GNUTLS_RND_RANDOM, cid, sizeof(cid)) < 0 ||
 	    gnutls_rnd(GNUTLS_RND_RANDOM, p.stateless_reset_token,
 	    sizeof(p.stateless_reset_token)) < 0)
@@ -381,7 +405,7 @@ ep_server_authenticated(struct ep *ep)
 		ep->connected = 1;
 		ep_socket_tune(ep);
 		ep->link->on_accepted(ep->link->arg, listen_fd,
-		    ep->auth.got_pin);
+		    ep->auth.got_pin, &ep->remote);
 	} else if (connect(ep->fd, &ep->remote.sa, ep->remotelen) == 0)
 		ep->connected = 1;
 	if (ep->auth.expect_pin == NULL)

@@ -206,6 +206,11 @@ struct ep_link {
 	void *arg;
 	int alpn_v1, alpn_v2;	/* the protocols this end speaks (quic.h) */
 	int listen_fd;		/* listen: a socket bound already, or -1 */
+	/*
+	 * listen, after the first connection: its peer's address, which
+	 * proved itself already; its next connections skip the Retry.
+	 */
+	const sockaddr_u *proven;
 	size_t readahead;	/* sender: unsent ring bytes at most */
 	uint32_t window;	/* flow-control window, 0: STREAM_WINDOW */
 	/* receiver: poll for POLLIN while o->finish returns 1 (not yet). */
@@ -232,7 +237,8 @@ struct ep_link {
 	 * moved to a socket of its own; listen_fd, still bound and
 	 * listening, is the hook's to keep or close.
 	 */
-	void (*on_accepted)(void *arg, int listen_fd, const char *peer_pin);
+	void (*on_accepted)(void *arg, int listen_fd, const char *peer_pin,
+	    const sockaddr_u *peer);
 	/* Connector: the handshake is confirmed (the server finished it). */
 	void (*on_confirmed)(void *arg, const struct ep *ep);
 };
@@ -352,7 +358,7 @@ int ep_read_packets(struct ep *ep);
 int ep_server_validate(struct ep *ep, const uint8_t *pkt, size_t len,
     ngtcp2_pkt_hd *hd, ngtcp2_cid *odcid);
 int ep_server_accept(struct ep *ep, const ngtcp2_pkt_hd *hd,
-    const ngtcp2_cid *odcid);
+    const ngtcp2_cid *odcid, int retried);
 void ep_server_reset(struct ep *ep);
 int ep_server_bind(struct ep *ep);
 void ep_server_authenticated(struct ep *ep);

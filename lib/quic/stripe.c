@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "core/be.h"
 #include "stripe.h"
@@ -151,7 +152,8 @@ stripe_all_ended(const struct stripe_set *set)
 /* ---- the hooks (in the endpoints' threads) ----------------------------- */
 
 static void
-on_accepted(void *arg, int listen_fd, const char *peer_pin)
+on_accepted(void *arg, int listen_fd, const char *peer_pin,
+    const sockaddr_u *peer)
 {
 	struct stripe *s = arg;
 	struct stripe_set *set = s->set;
@@ -160,8 +162,10 @@ on_accepted(void *arg, int listen_fd, const char *peer_pin)
 	if (set->listen_fd >= 0)
 		close(set->listen_fd);
 	set->listen_fd = listen_fd;
-	if (s->index == 0)
+	if (s->index == 0) {
 		snprintf(set->peer_pin, sizeof(set->peer_pin), "%s", peer_pin);
+		set->peer_addr = *peer;
+	}
 	pthread_mutex_unlock(&set->lock);
 	stripe_notify(set, EV_ACCEPTED, s->index);
 }
@@ -239,6 +243,26 @@ on_header(void *arg, const uint8_t *hdr, struct rcp_error *e)
 }
 
 /*
+ * Each connection opens 1.5 round trips after the one before and starts
+ * slow: a file too small to fill them is faster over fewer.  A pipe's
+ * length is unknown: n stays.
+ */
+static unsigned
+auto_for_size(int fd, unsigned n)
+{
+	struct stat sb;
+	off_t at;
+	uint64_t left, fit;
+
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (at = lseek(fd, 0, SEEK_CUR)) < 0)
+		return n;
+	left = sb.st_size > at ? (uint64_t)(sb.st_size - at) : 0;
+	fit = left / QUIC_AUTO_BYTES_PER_CONNECTION;
+	return fit < 1 ? 1 : fit < n ? (unsigned)fit : n;
+}
+
+/*
  * Sender, first connection, handshake done: how many connections (the
  * caller's number, or by the round trip), said to the coordinator.
  * With one, the connection sends the input itself after hdr.
@@ -257,6 +281,7 @@ on_decide(void *arg, const struct ep *ep, uint8_t hdr[QUIC_STRIPE_HDR_LEN])
 		n = ci.min_rtt != UINT64_MAX && ci.min_rtt >=
 		    (uint64_t)QUIC_AUTO_RTT_MS * NGTCP2_MILLISECONDS ?
 		    QUIC_AUTO_CONNECTIONS : 1;
+		n = auto_for_size(set->o->data_fd, n);
 	}
 	pthread_mutex_lock(&set->lock);
 	set->count = n;
@@ -388,6 +413,7 @@ stripe_prepare(struct stripe_set *set, unsigned k)
 			s->link.listen_fd = set->listen_fd;
 			set->listen_fd = -1;
 			s->o.peer_pin = set->peer_pin;
+			s->link.proven = &set->peer_addr;
 		} else {
 			s->o.host = set->s[0].host;
 		}

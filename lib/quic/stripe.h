@@ -93,6 +93,7 @@ struct stripe_set {
 	struct stripe s[QUIC_CONNECTIONS_MAX];
 	int listen_fd;		/* handed on by the last accepted, or -1 */
 	char peer_pin[QUIC_PIN_SIZE];	/* listener: the first client's */
+	sockaddr_u peer_addr;		/* ... and its address */
 	struct stripe_hdr hdr;	/* sender: ours; receiver: the first */
 	int have_hdr;
 	int failed;		/* e is the verdict */
