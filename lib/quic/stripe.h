@@ -60,7 +60,7 @@ struct stripe {
 	size_t hdr_got;
 	uint8_t bh[QUIC_STRIPE_BLOCK_HDR_LEN];
 	size_t bh_got;
-	struct stripe_slot *slot;	/* the block being filled */
+	struct stripe_slot *slot;	/* the block being filled: a set->slots */
 	uint32_t blk_left;
 	int waiting;		/* a block header whose block has no slot yet */
 	int eof;
