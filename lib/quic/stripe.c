@@ -444,8 +444,7 @@ stripe_release(struct stripe *s)
 	s->rd = s->wr = -1;
 	free(s->buf);
 	s->buf = NULL;
-	free(s->slot);
-	s->slot = NULL;
+	s->slot = NULL;		/* one of set->slots: set_free's */
 }
 
 /* ---- the whole transfer ----------------------------------------------- */
