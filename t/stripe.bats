@@ -181,6 +181,24 @@ teardown() {
 	ls "$T" | { ! grep -q '^\.\?out\.'; }
 }
 
+@test "a striped receiver stopped by SIGTERM inside a block dies of it, cleanly" {
+	# Blocks are in flight on every connection: one of them is half
+	# read when the signal comes (it once freed that slot, not its own).
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	head -c 200000000 /dev/zero |
+	    rcp-quic-send --connect "$ADDR" --pin "$PIN" --connections 4 \
+	    --limit-rate 20M 2>"$T/s.err" 3>&- &
+	PIDS+=($!)
+	sleep 1.5
+	kill -TERM "$r_pid"
+	wait_exit r
+	[ "$r_rc" -eq 143 ]
+	run cat "$T/r.err"
+	refute_output --partial "free()"
+	[ ! -e "$T/out" ]
+}
+
 @test "--peer-pin: a striped sender with another certificate is refused, status 4" {
 	rcp-quic-send --gen-identity "$T/id" >/dev/null
 	random_file "$T/in" 2000000

@@ -104,10 +104,12 @@ take_header(struct ep *ep, const uint8_t **data, size_t *len, uint32_t flags)
 
 	if (n > *len)
 		n = *len;
-	memcpy(ep->hdr + ep->hdr_got, *data, n);
-	ep->hdr_got += n;
-	*data += n;
-	*len -= n;
+	if (n > 0) {	/* a bare FIN comes with data NULL */
+		memcpy(ep->hdr + ep->hdr_got, *data, n);
+		ep->hdr_got += n;
+		*data += n;
+		*len -= n;
+	}
 	quic_xfer_received(&ep->xf, n, 0);
 	quic_xfer_written(&ep->xf, n);	/* taken: the window reopens */
 	if (ep->hdr_got < ep->hdr_len) {
@@ -155,7 +157,9 @@ ep_recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 		    "protocol error: data on an unexpected stream");
 		return 0;
 	}
-	if (ep->hdr_got < ep->hdr_len && len > 0 && take_header(ep, &data,
+	/* A bare FIN before the whole header is a stream cut short too. */
+	if (ep->hdr_got < ep->hdr_len && (len > 0 ||
+	    (flags & NGTCP2_STREAM_DATA_FLAG_FIN)) && take_header(ep, &data,
 	    &len, flags) != 0)
 		return 0;
 	if (len > OUTPUT_BUF_SIZE - ep->rcv.len && ep->rcv.head > 0) {

@@ -470,7 +470,7 @@ stripe_release(struct stripe *s)
 	s->rd = s->wr = -1;
 	free(s->buf);
 	s->buf = NULL;
-	s->slot = NULL;		/* one of set->slots */
+	s->slot = NULL;		/* one of set->slots: set_free's */
 }
 
 /* ---- the whole transfer ----------------------------------------------- */

@@ -120,8 +120,9 @@ place_block(struct stripe_set *set, struct stripe *s)
 		return;
 	}
 	b = off / block;
-	if (b < set->next || (set->end_known && off + len > set->end) ||
-	    (len < block && set->end_known)) {
+	/* off + len may wrap: compare without adding. */
+	if (b < set->next || (set->end_known && (off > set->end ||
+	    len > set->end - off)) || (len < block && set->end_known)) {
 		protocol_error(set, "block at offset %" PRIu64 " repeated or "
 		    "past the end", off);
 		return;
@@ -143,9 +144,15 @@ place_block(struct stripe_set *set, struct stripe *s)
 		return;
 	}
 	if (len < block) {
-		/* The short block ends the stream: nothing lies beyond. */
+		/* The short block ends the stream: nothing lies beyond,
+		 * nor waits beyond the slots (further than b). */
 		for (size_t i = 0; i < set->nslots; i++)
 			if (set->slots[i].used && set->slots[i].index > b) {
+				protocol_error(set, "data past the end");
+				return;
+			}
+		for (unsigned k = 0; k < set->started; k++)
+			if (set->s[k].waiting) {
 				protocol_error(set, "data past the end");
 				return;
 			}
@@ -252,7 +259,9 @@ flush_output(struct stripe_set *set)
 /*
  * Every connection's stream ended where a block does, and every block
  * is out: the output is whole.  Finishes it (the caller's finish) and
- * lets the connections confirm.
+ * lets the connections confirm.  A connection waiting with a block
+ * beyond the slots while all the others ended can never go on: the
+ * next block, which none of them holds, is missing.
  */
 static void
 finish_output(struct stripe_set *set)
@@ -260,14 +269,17 @@ finish_output(struct stripe_set *set)
 	const struct quic_opts *o = set->o;
 	struct rcp_error fe;
 	unsigned k;
-	int rc = 0;
+	int rc = 0, waiting = 0;
 
 	if (set->finish_done || set->failed || set->count == 0 ||
 	    set->started < set->count)
 		return;
-	for (k = 0; k < set->started; k++)
-		if (!set->s[k].eof)
+	for (k = 0; k < set->started; k++) {
+		if (set->s[k].waiting)
+			waiting = 1;
+		else if (!set->s[k].eof)
 			return;
+	}
 	for (k = 0; k < set->nslots; k++) {
 		const struct stripe_slot *next =
 		    &set->slots[set->next % set->nslots];
@@ -277,6 +289,11 @@ finish_output(struct stripe_set *set)
 		if (next->used && next->index == set->next &&
 		    next->filled == next->len)
 			return;
+		protocol_error(set, "a block is missing at offset %" PRIu64,
+		    set->next * set->hdr.block);
+		return;
+	}
+	if (waiting) {
 		protocol_error(set, "a block is missing at offset %" PRIu64,
 		    set->next * set->hdr.block);
 		return;

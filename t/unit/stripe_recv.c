@@ -210,6 +210,22 @@ main(void)
 	run("cut inside a block header", s, n + 5, "protocol error: "
 	    "connection 1 ended inside a block", 0);
 
+	/* A block further ahead than the slots hold waits for the output
+	 * to move on: with nothing else to come, the gap is the verdict,
+	 * not a wait without end. */
+	n = header(s, 1, BLOCK, STRIPE_MAGIC);
+	n += block(s + n, (uint64_t)(STRIPE_AHEAD / BLOCK) * BLOCK, BLOCK,
+	    BLOCK);
+	run("a block beyond the slots, then the end", s, n, "protocol error: "
+	    "a block is missing at offset 0", 0);
+
+	n = header(s, 1, BLOCK, STRIPE_MAGIC);
+	n += block(s + n, 0, 10, 10);
+	n += block(s + n, UINT64_MAX - BLOCK + 1, BLOCK, BLOCK);
+	run("past the end, offset and length wrapping", s, n,
+	    "protocol error: block at offset 18446744073709547520 repeated "
+	    "or past the end", 0);
+
 	printf("%d checks, %d failed\n", checks, failed);
 	return failed != 0;
 }
