@@ -57,11 +57,13 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 	 * one, it sends the input itself after the header, which goes
 	 * first in the ring.
 	 */
-	if (ep->striped && ep->is_sender && ep->link != NULL &&
-	    ep->link->on_decide != NULL &&
-	    ep->link->on_decide(ep->link->arg, ep, ep->hdr) == 1) {
-		memcpy(ep->snd.ring, ep->hdr, QUIC_STRIPE_HDR_LEN);
-		ep->snd.filled = QUIC_STRIPE_HDR_LEN;
+	if (ep->is_sender && ep->link != NULL && ep->link->on_decide != NULL &&
+	    ep->link->on_decide(ep->link->arg, ep, ep->striped ? ep->hdr :
+	    NULL) == 1) {
+		if (ep->striped) {
+			memcpy(ep->snd.ring, ep->hdr, QUIC_STRIPE_HDR_LEN);
+			ep->snd.filled = QUIC_STRIPE_HDR_LEN;
+		}
 		ep->data_fd = ep->link->input_fd;
 	}
 	ep->handshake_done = 1;

@@ -226,8 +226,13 @@ poll_timeout(struct ep *ep, double accept_deadline, int *timeout)
 	if (!ep->is_server || ep->handshake_done || accept_deadline <= 0)
 		return 0;
 	if ((left = accept_deadline - clock_now()) <= 0) {
-		ep_fail(ep, EXIT_FAIL, "no peer within %u s (--accept-timeout)",
-		    ep->o->accept_timeout);
+		if (ep->link != NULL && ep->link->listen_fd >= 0)
+			ep_fail(ep, EXIT_FAIL, "the transfer's next connection "
+			    "did not come within %u s (--connect-timeout)",
+			    ep->o->accept_timeout);
+		else
+			ep_fail(ep, EXIT_FAIL, "no peer within %u s "
+			    "(--accept-timeout)", ep->o->accept_timeout);
 		if (ep_listening(ep)) {
 			ep_handshakes_close(ep, QUIC_APP_INTERNAL);
 		} else if (ep->conn != NULL) {
@@ -259,7 +264,7 @@ poll_once(struct ep *ep, int timeout)
 	pfd[0].fd = ep->fd;
 	pfd[0].events = POLLIN | (ep->udp.txlen > 0 ? POLLOUT : 0);
 	if (ep->is_sender && ep->handshake_done && !ep->snd.in_eof &&
-	    ep->snd.filled - ep->snd.acked < SEND_RING_SIZE &&
+	    ep->snd.filled - ep->snd.acked < ep->snd.size &&
 	    (ep->link == NULL || ep->link->readahead == 0 ||
 	    ep->snd.filled - ep->xf.sent < ep->link->readahead)) {
 		pfd[nfd].fd = ep->data_fd;
@@ -400,6 +405,8 @@ ep_transfer(const struct quic_opts *o, const struct ep_link *link,
 	ep.data_fd = o->data_fd;
 	ep.window = link != NULL && link->window > 0 ? link->window :
 	    STREAM_WINDOW;
+	ep.snd.size = link != NULL && link->ring > 0 ? link->ring :
+	    SEND_RING_SIZE;
 	ep.e = e;
 	ep.fd = -1;
 	ep.sid = -1;
@@ -440,7 +447,7 @@ ep_transfer(const struct quic_opts *o, const struct ep_link *link,
 	ep.udp.txbuf = malloc(TX_BUF_SIZE);
 	ep.udp.rxbuf = malloc(RX_BUF_SIZE);
 	if (ep.is_sender)
-		ep.snd.ring = malloc(SEND_RING_SIZE);
+		ep.snd.ring = malloc(ep.snd.size);
 	else if ((ep.rcv.buf = mmap(NULL, OUTPUT_BUF_SIZE, PROT_READ |
 	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 		ep.rcv.buf = NULL;

@@ -166,6 +166,7 @@ struct ep_close {
 /* Sender: the ring of input bytes, kept until acknowledged. */
 struct ep_ring {
 	uint8_t *ring;
+	size_t size;		/* SEND_RING_SIZE, or less for a stripe */
 	uint64_t acked, filled;	/* stream offsets; xf.sent went to QUIC */
 	int in_eof;
 	/* --limit-rate: a token bucket of stream bytes (rate.c). */
@@ -213,6 +214,7 @@ struct ep_link {
 	const sockaddr_u *proven;
 	size_t readahead;	/* sender: unsent ring bytes at most */
 	uint32_t window;	/* flow-control window, 0: STREAM_WINDOW */
+	size_t ring;		/* sender's ring, 0: SEND_RING_SIZE */
 	/* receiver: poll for POLLIN while o->finish returns 1 (not yet). */
 	int finish_fd;
 	int cancel_fd;		/* as o->cancel_fd: the coordinator's; -1 */
@@ -225,10 +227,11 @@ struct ep_link {
 	 */
 	int (*on_header)(void *arg, const uint8_t *hdr, struct rcp_error *e);
 	/*
-	 * Sender, striping: the handshake is done and the round trip
-	 * sampled.  Returns how many connections the transfer has (1: this
-	 * one carries the input itself, after the header the hook wrote
-	 * into hdr), or 0 to read the coordinator's pipe as it is.
+	 * Sender, first connection: the handshake is done and the round
+	 * trip sampled.  Returns how many connections the transfer has (1:
+	 * this one carries the input itself, after the header the hook
+	 * wrote into hdr; hdr NULL: the peer speaks version 1 only, no
+	 * header, one connection).
 	 */
 	unsigned (*on_decide)(void *arg, const struct ep *ep,
 	    uint8_t hdr[QUIC_STRIPE_HDR_LEN]);

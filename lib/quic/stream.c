@@ -273,7 +273,7 @@ ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 		return (size_t)-1;
 	if (ep->is_sender) {
 		uint64_t len = ep->snd.filled - ep->xf.sent, allowed;
-		size_t pos = (size_t)(ep->xf.sent % SEND_RING_SIZE), first;
+		size_t pos = (size_t)(ep->xf.sent % ep->snd.size), first;
 
 		if (ep->xf.fin_sent)
 			return (size_t)-1;
@@ -286,7 +286,7 @@ ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 			len = allowed;
 			*fin = 0;
 		}
-		first = SEND_RING_SIZE - pos;
+		first = ep->snd.size - pos;
 		if (first >= len) {
 			vec[0].base = ep->snd.ring + pos;
 			vec[0].len = (size_t)len;
@@ -326,14 +326,14 @@ void
 ep_input_read(struct ep *ep)
 {
 	uint64_t used = ep->snd.filled - ep->snd.acked;
-	size_t pos = (size_t)(ep->snd.filled % SEND_RING_SIZE), room;
+	size_t pos = (size_t)(ep->snd.filled % ep->snd.size), room;
 	ssize_t n;
 
-	if (used >= SEND_RING_SIZE || ep->snd.in_eof)
+	if (used >= ep->snd.size || ep->snd.in_eof)
 		return;
-	room = SEND_RING_SIZE - pos;
-	if (room > SEND_RING_SIZE - used)
-		room = (size_t)(SEND_RING_SIZE - used);
+	room = ep->snd.size - pos;
+	if (room > ep->snd.size - used)
+		room = (size_t)(ep->snd.size - used);
 	if (room > INPUT_READ_MAX)
 		room = INPUT_READ_MAX;
 	/* A stripe takes only what it will send soon: the rest is for the

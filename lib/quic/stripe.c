@@ -117,7 +117,7 @@ stripe_ended(struct stripe_set *set, unsigned k)
 int
 stripe_start_next(struct stripe_set *set, unsigned k)
 {
-	int fd;
+	int fd, confirmed;
 
 	if (set->failed || set->count == 0 || k + 1 != set->started)
 		return 0;
@@ -133,7 +133,10 @@ stripe_start_next(struct stripe_set *set, unsigned k)
 		close(fd);
 		return 0;
 	}
-	if (set->started < set->count && set->s[k].confirmed)
+	pthread_mutex_lock(&set->lock);
+	confirmed = set->s[k].confirmed;
+	pthread_mutex_unlock(&set->lock);
+	if (set->started < set->count && confirmed)
 		return stripe_start(set, set->started);
 	return 0;
 }
@@ -276,7 +279,9 @@ on_decide(void *arg, const struct ep *ep, uint8_t hdr[QUIC_STRIPE_HDR_LEN])
 	ngtcp2_conn_info ci;
 	struct stripe_hdr h;
 
-	if (n == 0) {
+	if (hdr == NULL)
+		n = 1;		/* a receiver of version 1: alone, unframed */
+	else if (n == 0) {
 		ngtcp2_conn_get_conn_info(ep->conn, &ci);
 		n = ci.min_rtt != UINT64_MAX && ci.min_rtt >=
 		    (uint64_t)QUIC_AUTO_RTT_MS * NGTCP2_MILLISECONDS ?
@@ -292,7 +297,8 @@ on_decide(void *arg, const struct ep *ep, uint8_t hdr[QUIC_STRIPE_HDR_LEN])
 		s->o.limit_rate = set->o->limit_rate / n > 0 ?
 		    set->o->limit_rate / n : 1;
 	h.index = 0;
-	stripe_hdr_encode(&h, hdr);
+	if (hdr != NULL)
+		stripe_hdr_encode(&h, hdr);
 	stripe_notify(set, EV_DECIDED, 0);
 	return n;
 }
@@ -368,7 +374,8 @@ stripe_prepare(struct stripe_set *set, unsigned k)
 	s->link.finish_fd = set->finish[0];
 	s->link.cancel_fd = set->cancel[0];
 	s->link.alpn_v2 = 1;
-	s->link.alpn_v1 = k == 0 && !set->is_sender;
+	/* A receiver, or an auto sender, also speaks to a version 1 peer. */
+	s->link.alpn_v1 = k == 0 && (!set->is_sender || o->connections == 0);
 	s->link.on_confirmed = on_confirmed;
 	if (set->is_server)
 		s->link.on_accepted = on_accepted;
@@ -378,10 +385,13 @@ stripe_prepare(struct stripe_set *set, unsigned k)
 		if (k == 0) {
 			s->link.on_decide = on_decide;
 			s->link.input_fd = o->data_fd;
+		} else {
+			/* In flight (its window) and read ahead, not 24 MiB. */
+			s->link.ring = STRIPE_RING;
+			if (o->limit_rate > 0)
+				s->o.limit_rate = o->limit_rate / set->count >
+				    0 ? o->limit_rate / set->count : 1;
 		}
-		else if (o->limit_rate > 0)
-			s->o.limit_rate = o->limit_rate / set->count > 0 ?
-			    o->limit_rate / set->count : 1;
 		s->buf = malloc(STRIPE_BLOCK + QUIC_STRIPE_BLOCK_HDR_LEN);
 		if (s->buf == NULL)
 			return -1;
@@ -431,8 +441,11 @@ stripe_start(struct stripe_set *set, unsigned k)
 
 	pthread_mutex_lock(&set->lock);
 	if (stripe_prepare(set, k) != 0) {
-		pthread_mutex_unlock(&set->lock);
 		error_set_errno(&e, EXIT_FAIL, "connection %u", k + 1);
+		/* Counted, so that set_free closes what it got. */
+		s->ended = 1;
+		set->started = k + 1;
+		pthread_mutex_unlock(&set->lock);
 		stripe_fail(set, &e);
 		return -1;
 	}
@@ -448,6 +461,8 @@ stripe_start(struct stripe_set *set, unsigned k)
 	}
 	if (pthread_create(&s->thread, NULL, stripe_thread, s) != 0) {
 		s->ended = 1;
+		if (s->link.listen_fd >= 0)
+			close(s->link.listen_fd);
 		error_set(&e, EXIT_FAIL, "cannot start a thread");
 		stripe_fail(set, &e);
 		return -1;

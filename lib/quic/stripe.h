@@ -19,6 +19,7 @@
 #define STRIPE_PIPE_SIZE (256u << 10)	/* F_SETPIPE_SZ wish */
 #define STRIPE_READAHEAD (256u << 10)	/* unsent bytes a stripe holds */
 #define STRIPE_WINDOW_MIN (4u << 20)
+#define STRIPE_RING (8u << 20)		/* sender: the ring of each but the first */
 /*
  * Receiver: bytes held ahead of the next block to write, for all
  * connections: two round trips of the whole rate must fit while one
