@@ -13,7 +13,9 @@
  *   handshakes.c --listen: several handshakes at once until one peer
  *                authenticates
  *   connector.c  --connect: each address in turn
- *   quic.c       the poll loop, the end-to-end confirmation, quic_transfer
+ *   quic.c       the poll loop, the end-to-end confirmation, ep_transfer
+ *   stripe*.c    quic_transfer: one endpoint, or several in threads of
+ *                their own joined by a coordinator (stripe.h)
  *
  * One transfer, listening or connecting, sending or receiving (the
  * protocol is described in quic.h).  One UDP socket, one connection, one
