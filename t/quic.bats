@@ -535,9 +535,11 @@ interrupted() {
 	# only there to catch a stall.
 	[ "$(echo "$t1 - $t0 >= 2.8 && $t1 - $t0 < 8" | bc)" = 1 ] || {
 		echo "took $(echo "$t1 - $t0" | bc) s"; false; }
-	# The display shows the limited rate, not loopback's.
+	# The display shows the limited rate, not loopback's: its average
+	# over the whole run, start-up included, which a loaded machine
+	# (the sanitizers, 8 jobs) slows by up to a tenth or so.
 	run bash -c "tr '\r' '\n' <'$T/s.err' | grep -v '^$' | tail -1"
-	assert_output --regexp ' (9[0-9][0-9]\.[0-9] KiB|1\.0 MiB)/s '
+	assert_output --regexp ' ([89][0-9][0-9]\.[0-9] KiB|1\.0 MiB)/s '
 	run rcp-quic-send --connect "$ADDR" --pin "$PIN" --limit-rate 10KB "$T/in"
 	assert_failure 2
 	assert_output --partial "--limit-rate 10KB: not a rate in bytes per second"
