@@ -199,6 +199,28 @@ teardown() {
 	[ ! -e "$T/out" ]
 }
 
+@test "while a striped transfer holds its port, another listener still finds it in use" {
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
+	wait_ready r
+	{ head -c 3000000 /dev/zero; sleep 4; } |
+	    rcp-quic-send --connect "$ADDR" --pin "$PIN" --connections 4 3>&- &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do
+		[ "$(ss -Hun state connected "sport = :${ADDR##*:}" | wc -l)" -ge 4 ] &&
+			break
+		sleep 0.1
+	done
+	# The listening socket joined SO_REUSEPORT after its bind: a second
+	# listener (ours, without the option) is refused, as before.
+	run rcp-quic-recv --listen "$ADDR" --accept-timeout 1
+	assert_failure 1
+	assert_output --partial "bind $ADDR: Address already in use"
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp <(head -c 3000000 /dev/zero) "$T/out"
+}
+
 @test "--peer-pin: a striped sender with another certificate is refused, status 4" {
 	rcp-quic-send --gen-identity "$T/id" >/dev/null
 	random_file "$T/in" 2000000
