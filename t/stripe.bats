@@ -202,11 +202,12 @@ teardown() {
 @test "while a striped transfer holds its port, another listener still finds it in use" {
 	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 -o "$T/out"
 	wait_ready r
-	{ head -c 3000000 /dev/zero; sleep 4; } |
+	# The producer holds the transfer open well past the check.
+	{ head -c 3000000 /dev/zero; sleep 8; } |
 	    rcp-quic-send --connect "$ADDR" --pin "$PIN" --connections 4 3>&- &
 	PIDS+=($!)
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 50); do
 		[ "$(ss -Hun state connected "sport = :${ADDR##*:}" | wc -l)" -ge 4 ] &&
 			break
 		sleep 0.1
