@@ -1,4 +1,4 @@
-/* be.h: the wire formats' unsigned 32-bit big-endian integers. */
+/* be.h: the wire formats' unsigned big-endian integers. */
 #ifndef RCP_BE_H
 #define RCP_BE_H
 
@@ -18,6 +18,19 @@ be32_put(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
+}
+
+static inline uint64_t
+be64_get(const unsigned char *p)
+{
+	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
+}
+
+static inline void
+be64_put(unsigned char *p, uint64_t v)
+{
+	be32_put(p, (uint32_t)(v >> 32));
+	be32_put(p + 4, (uint32_t)v);
 }
 
 #endif

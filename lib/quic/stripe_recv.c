@@ -13,17 +13,6 @@
 #include "core/be.h"
 #include "stripe.h"
 
-static uint64_t
-be64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* A peer that broke the striping protocol: everything stops. */
 static void __attribute__((format(printf, 2, 3)))
 protocol_error(struct stripe_set *set, const char *fmt, ...)

@@ -11,15 +11,6 @@
 #include "core/be.h"
 #include "stripe.h"
 
-static void
-be64_put(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* Our input failed: said as the lone sender says it (stream.c). */
 static void
 input_failed(struct stripe_set *set, int err)

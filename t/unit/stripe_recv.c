@@ -24,8 +24,7 @@ static int checks, failed;
 static size_t
 block(uint8_t *p, uint64_t off, uint32_t len, size_t data)
 {
-	for (int i = 7; i >= 0; i--, off >>= 8)
-		p[i] = (uint8_t)off;
+	be64_put(p, off);
 	be32_put(p + 8, len);
 	memset(p + 12, 'a' + (int)(be32_get(p + 4) / BLOCK % 26), data);
 	return 12 + data;
