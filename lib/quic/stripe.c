@@ -72,6 +72,42 @@ stripe_event(struct stripe_set *set, enum stripe_event *ev, unsigned *k)
 	return 0;
 }
 
+void
+stripe_events(struct stripe_set *set)
+{
+	enum stripe_event ev;
+	unsigned k;
+
+	while (stripe_event(set, &ev, &k) == 0) {
+		if (k >= set->started)
+			continue;
+		if (ev == EV_DONE)
+			stripe_ended(set, k);
+		else if (ev == EV_DECIDED)
+			stripe_send_decided(set);
+		else
+			(void)stripe_start_next(set, k);
+	}
+}
+
+int
+stripe_poll(struct stripe_set *set, struct pollfd *pfd, int nfd)
+{
+	struct rcp_error e;
+
+	if (poll(pfd, (nfds_t)nfd, -1) >= 0)
+		return 0;
+	if (errno == EINTR) {
+		/* Nothing happened: the caller reads revents all the same. */
+		for (int i = 0; i < nfd; i++)
+			pfd[i].revents = 0;
+		return 0;
+	}
+	error_set_errno(&e, EXIT_FAIL, "poll");
+	stripe_fail(set, &e);
+	return -1;
+}
+
 /* The first failure is the verdict; the others follow from it. */
 void
 stripe_fail(struct stripe_set *set, const struct rcp_error *e)

@@ -122,6 +122,10 @@ struct stripe_set {
 int stripe_start(struct stripe_set *set, unsigned k);
 void stripe_notify(struct stripe_set *set, enum stripe_event ev, unsigned k);
 int stripe_event(struct stripe_set *set, enum stripe_event *ev, unsigned *k);
+/* The coordinators' common ground: what the notify pipe holds now,
+ * and poll (0, or -1 with the set failed). */
+void stripe_events(struct stripe_set *set);
+int stripe_poll(struct stripe_set *set, struct pollfd *pfd, int nfd);
 void stripe_fail(struct stripe_set *set, const struct rcp_error *e);
 void stripe_cancel_all(struct stripe_set *set, const char *reason);
 int stripe_start_next(struct stripe_set *set, unsigned k);
@@ -134,6 +138,8 @@ int stripe_hdr_decode(const uint8_t in[QUIC_STRIPE_HDR_LEN],
 
 /* stripe_send.c: the sending coordinator's loop.  0 or -1 (set->e). */
 int stripe_send_run(struct stripe_set *set);
+/* EV_DECIDED: the first connection said how many there are. */
+void stripe_send_decided(struct stripe_set *set);
 /* stripe_recv.c: the receiving coordinator's loop (its own thread). */
 void *stripe_recv_run(void *arg);
 

@@ -308,22 +308,6 @@ finish_output(struct stripe_set *set)
 	pthread_mutex_unlock(&set->lock);
 }
 
-static void
-handle_events(struct stripe_set *set)
-{
-	enum stripe_event ev;
-	unsigned k;
-
-	while (stripe_event(set, &ev, &k) == 0) {
-		if (k >= set->started)
-			continue;
-		if (ev == EV_DONE)
-			stripe_ended(set, k);
-		else
-			(void)stripe_start_next(set, k);
-	}
-}
-
 void *
 stripe_recv_run(void *arg)
 {
@@ -355,17 +339,13 @@ stripe_recv_run(void *arg)
 				pfd[nfd].events = POLLIN;
 				at[nfd++] = (int)k;
 			}
-		if (poll(pfd, (nfds_t)nfd, -1) < 0 && errno != EINTR) {
-			struct rcp_error e;
-			error_set_errno(&e, EXIT_FAIL, "poll");
-			stripe_fail(set, &e);
+		if (stripe_poll(set, pfd, nfd) != 0)
 			continue;
-		}
 		for (i = 0; i < nfd; i++) {
 			if (pfd[i].revents == 0)
 				continue;
 			if (at[i] == -1)
-				handle_events(set);
+				stripe_events(set);
 			else if (at[i] == -2)
 				set->out_stalled = 0;
 			else if (!set->failed)

@@ -126,8 +126,8 @@ read_input(struct stripe_set *set)
  * The first connection knows how many there are (on_decide).  With one,
  * it reads the input itself; else its stream starts with its header.
  */
-static void
-decided(struct stripe_set *set)
+void
+stripe_send_decided(struct stripe_set *set)
 {
 	struct stripe_hdr h;
 	uint8_t hdr[QUIC_STRIPE_HDR_LEN];
@@ -142,24 +142,6 @@ decided(struct stripe_set *set)
 	stripe_hdr_encode(&h, hdr);
 	/* An empty pipe takes it whole. */
 	(void)io_write_full(set->s[0].wr, hdr, sizeof(hdr));
-}
-
-static void
-handle_events(struct stripe_set *set)
-{
-	enum stripe_event ev;
-	unsigned k;
-
-	while (stripe_event(set, &ev, &k) == 0) {
-		if (k >= set->started)
-			continue;
-		if (ev == EV_DONE)
-			stripe_ended(set, k);
-		else if (ev == EV_DECIDED)
-			decided(set);
-		else
-			(void)stripe_start_next(set, k);
-	}
 }
 
 int
@@ -199,17 +181,13 @@ stripe_send_run(struct stripe_set *set)
 				pfd[nfd].events = POLLOUT;
 				at[nfd++] = (int)k;
 			}
-		if (poll(pfd, (nfds_t)nfd, -1) < 0 && errno != EINTR) {
-			struct rcp_error e;
-			error_set_errno(&e, EXIT_FAIL, "poll");
-			stripe_fail(set, &e);
+		if (stripe_poll(set, pfd, nfd) != 0)
 			break;
-		}
 		for (i = 0; i < nfd; i++) {
 			if (pfd[i].revents == 0)
 				continue;
 			if (at[i] == -1)
-				handle_events(set);
+				stripe_events(set);
 			else if (at[i] == -2)
 				read_input(set);
 			else
