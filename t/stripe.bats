@@ -16,12 +16,6 @@ teardown() {
 	if [ -n "${LINK:-}" ]; then
 		"$TOP/bench/netlink.sh" down "$LINK" >/dev/null 2>&1 || true
 	fi
-	if [ -n "${NS_A:-}" ]; then
-		ip netns pids "$NS_A" 2>/dev/null | xargs -r kill -9 || true
-		ip netns pids "$NS_B" 2>/dev/null | xargs -r kill -9 || true
-		ip netns delete "$NS_A" 2>/dev/null || true
-		ip netns delete "$NS_B" 2>/dev/null || true
-	fi
 }
 
 @test "--connections 4: a connecting sender, a listening receiver, -o; both ends count 4" {
@@ -238,18 +232,11 @@ teardown() {
 @test "striped over a lossy 1500-byte path (nftables drops 3% each way): exact" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root for ip netns"
 	command -v nft >/dev/null || skip "needs nft"
-	NS_A="rcpsa$$" NS_B="rcpsb$$"
-	ip netns add "$NS_A" || skip "cannot create a network namespace"
-	ip netns add "$NS_B"
-	ip link add "sa$$" type veth peer name "sb$$"
-	ip link set "sa$$" netns "$NS_A"
-	ip link set "sb$$" netns "$NS_B"
-	ip -n "$NS_A" addr add 10.78.0.1/24 dev "sa$$"
-	ip -n "$NS_B" addr add 10.78.0.2/24 dev "sb$$"
-	ip -n "$NS_A" link set "sa$$" mtu 1500 up
-	ip -n "$NS_B" link set "sb$$" mtu 1500 up
+	LINK="sl$$"
+	"$TOP/bench/netlink.sh" veth "$LINK" 1500 ||
+		skip "cannot create network namespaces"
 	local ns
-	for ns in "$NS_A" "$NS_B"; do
+	for ns in "$LINK-a" "$LINK-b"; do
 		ip netns exec "$ns" nft -f - <<-'NFT'
 		table inet loss {
 			chain in {
@@ -260,11 +247,11 @@ teardown() {
 		NFT
 	done
 	random_file "$T/in" 20000000
-	bg r ip netns exec "$NS_B" rcp-quic-recv --listen 10.78.0.2:0 \
+	bg r ip netns exec "$LINK-b" rcp-quic-recv --listen 10.79.0.2:0 \
 	    --ready-fd 3 -o "$T/out"
 	wait_ready r
-	run ip netns exec "$NS_A" rcp-quic-send --connect "$ADDR" --pin "$PIN" \
-	    --connections 4 --stats "$T/in" 3>&-
+	run ip netns exec "$LINK-a" rcp-quic-send --connect "$ADDR" \
+	    --pin "$PIN" --connections 4 --stats "$T/in" 3>&-
 	assert_success
 	assert_output --regexp 'packets_lost=[1-9][0-9]* .* connections=4$'
 	wait_exit r
