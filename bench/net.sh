@@ -19,7 +19,8 @@
 #
 # Outputs are checked byte for byte whenever a run was not cut.  Needs
 # root (namespaces, TUN devices).  BENCH_NET=lan or wan runs one part;
-# BENCH_NET_MB (default 512) sizes the LAN input.
+# BENCH_NET_MB (default 512) sizes the LAN input; BENCH_NET_ROWS and
+# BENCH_NET_TOOLS replace the WAN rows and columns (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -186,8 +187,9 @@ wan() {
 	local verdict=met
 	[ "$(echo "${row[0]%\*} >= $target" | bc -l)" = 1 ] || verdict=MISSED
 	# The emulator's busiest run: near 100%, it was the bottleneck.
-	printf '%-24s %6s %6s %6s %6s %6s  >= %-4s %-6s %3.0f%%\n' \
-		"${rate} Mbit/s ${rtt} ms ${loss}%" "${row[@]}" "$target" "$verdict" \
+	printf '%-24s' "${rate} Mbit/s ${rtt} ms ${loss}%"
+	printf ' %7s' "${row[@]}"
+	printf '  >= %-4s %-6s %3.0f%%\n' "$target" "$verdict" \
 		"$(sort -g "$W/cpu" | tail -1 | awk '{ print 100 * $1 }')"
 }
 
@@ -195,7 +197,9 @@ wan() {
 # Columns: rcp-quic as a user gets it (--connections auto: 8 on these
 # paths) and with one connection (--connections 1; cubic, measured
 # before, collapses with any loss), ssh, TCP cubic and bbr.
-WAN_TOOLS="quic quic-x1 ssh tcp-cubic tcp-bbr"
+# BENCH_NET_TOOLS replaces the columns: quic, quic-cubic, quic-xN (N
+# connections), ssh, tcp-cubic, tcp-bbr; the verdict is on the first.
+WAN_TOOLS=${BENCH_NET_TOOLS:-"quic quic-x1 ssh tcp-cubic tcp-bbr"}
 part=${BENCH_NET:-all}
 if [ "$part" = all ] || [ "$part" = lan ]; then
 	in=$(bench_input "in-$NET_MB" "$NET_MB")
@@ -205,8 +209,9 @@ fi
 if [ "$part" = all ] || [ "$part" = wan ]; then
 	echo "WAN (linkem), goodput / link rate, median of $NET_RUNS, cut at $CUT s (*);" \
 		"ssh: the host's $(cat /proc/sys/net/ipv4/tcp_congestion_control)"
-	printf '%-24s %6s %6s %6s %6s %6s  %-8s %-6s %s\n' "rate RTT loss" quic \
-		quic-x1 ssh tcp-cu tcp-bb target "" "linkem CPU"
+	printf '%-24s' "rate RTT loss"
+	printf ' %7s' $WAN_TOOLS
+	printf '  %-8s %-6s %s\n' target "" "linkem CPU"
 	rows=${BENCH_NET_ROWS:-"100 40 0 160 0.93;100 40 1 160 0.85;100 100 1 160 0.85;100 100 3 160 0.70;500 20 0.1 512 0.90;20 250 2 40 0.80"}
 	IFS=';' read -ra rows <<<"$rows"
 	for row in "${rows[@]}"; do
