@@ -55,6 +55,8 @@ enum {
 	QUIC_APP_RECEIVER_OUTPUT = 2,	/* receiver could not write/commit */
 	QUIC_APP_PROTOCOL = 3,		/* peer broke the protocol above */
 	QUIC_APP_INTERNAL = 4,		/* local failure (memory, crypto) */
+	QUIC_APP_RESUME = 5,		/* sender: the partial output is not
+					   a prefix of this input */
 };
 
 #define QUIC_ALPN_C2S "rcp-entropy/1/c2s"
@@ -233,7 +235,30 @@ struct quic_opts {
 	 * RCP_QUIC_DEBUG and RCP_QUIC_NO_GSO. */
 	int debug;		/* ngtcp2's own log on stderr */
 	int no_gso;		/* one datagram per sendmsg */
+	/*
+	 * QUIC_RECV, --resume: the output already holds resume_have bytes
+	 * of an earlier, failed transfer (a partial file), whose SHA-256 is
+	 * resume_sha256; resume_size is the size the sender gave for its
+	 * input then (QUIC_SIZE_UNKNOWN: none recorded).  The receiver
+	 * offers ALPN version 3 only and tells the sender this before any
+	 * data flows; the stream then carries the input from that offset.
+	 */
+	int resume;
+	uint64_t resume_have;
+	uint8_t resume_sha256[32];
+	uint64_t resume_size;
+	/*
+	 * QUIC_RECV with resume: called once the sender accepted, before
+	 * any data, with the size of its input (QUIC_SIZE_UNKNOWN for a
+	 * pipe).  Return 0, or -1 with *e filled in to fail the transfer.
+	 * NULL: nothing to do.
+	 */
+	int (*on_resume)(void *arg, uint64_t source_size,
+	    struct rcp_error *e);
+	void *on_resume_arg;
 };
+
+#define QUIC_SIZE_UNKNOWN UINT64_MAX
 
 /* Fills o with the defaults above: ports, pins and fds still to set. */
 void quic_opts_init(struct quic_opts *o);
@@ -247,6 +272,9 @@ struct quic_stats {
 	int data_failed;	/* data_fd failed here: e names it */
 	enum quic_cc cc;	/* the congestion control in force */
 	unsigned connections;	/* how many carried the data */
+	/* --resume: input bytes the sender skipped (receiver: the bytes
+	 * its partial output already held). */
+	uint64_t skipped;
 };
 
 /*
