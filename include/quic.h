@@ -289,6 +289,14 @@ struct quic_stats {
 int quic_transfer(const struct quic_opts *o, struct quic_stats *st,
     struct rcp_error *e);
 
+/*
+ * --resume, receiver: the SHA-256 of the first len bytes of fd (read
+ * with pread from offset 0; the file offset is not moved) into out.
+ * 0, or -1 with *e (status 1; a file shorter than len is an error).
+ */
+int quic_resume_digest(int fd, uint64_t len, uint8_t out[32],
+    struct rcp_error *e);
+
 /* One line, no newline: "bytes=... seconds=... throughput=... ..." */
 void quic_stats_format(const struct quic_stats *st, char *buf, size_t size);
 
