@@ -212,6 +212,10 @@ bench: all $(LINKEM)
 bench-net: all $(LINKEM)
 	@bash bench/net.sh
 
+# Issue 15's figure alone: a resumed transfer against a whole one (root).
+bench-resume: all $(LINKEM)
+	@bash bench/resume.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
@@ -224,4 +228,5 @@ clean:
 	rm -rf bin build
 
 .PHONY: all deps fuzz check check-slow demo fresh-machine lint-man bench bench-net \
+	bench-resume \
 	install clean

@@ -12,7 +12,7 @@ echo "input ${BENCH_SIZE_MB} MiB on $BENCH_DIR, median of $BENCH_RUNS runs"
 compare_header
 # A row that cannot be measured says so in the table: nothing is hidden.
 status=0
-for area in entropy aescbc quic launch rss net; do
+for area in entropy aescbc quic launch rss net resume; do
 	if [ ! -f "bench/$area.sh" ]; then
 		printf '%-44s MISSING (no bench/%s.sh)\n' "$area" "$area"
 		status=1

@@ -32,6 +32,15 @@
  *    path short decided so after the handshake.  Each connection ends and is
  *    confirmed as above (its own stream's count), and a receiver
  *    confirms none of them before the whole output is finished.
+ *  - --resume (ALPN "rcp-entropy/3/..." on the first connection: version
+ *    2, the receiver speaking first): the receiver's unidirectional
+ *    stream carries "RCPRESUM", u64 bytes its partial output holds, u64
+ *    the source size an earlier run recorded (QUIC_SIZE_UNKNOWN: none),
+ *    their SHA-256; FIN.  The sender sends nothing before it; it reads
+ *    and hashes that many input bytes and refuses with QUIC_APP_RESUME
+ *    when they differ, or else starts its data stream with "RCPRESOK",
+ *    u64 bytes skipped, u64 its input's size, and goes on as in version
+ *    2 with the rest of its input.
  *  - Any other end is a failure: CONNECTION_CLOSE carries one of the
  *    QUIC_APP_* codes below and a short reason, an idle timeout or a
  *    peer that vanished (ICMP unreachable) fails both sides.
@@ -63,6 +72,8 @@ enum {
 #define QUIC_ALPN_S2C "rcp-entropy/1/s2c"
 #define QUIC_ALPN2_C2S "rcp-entropy/2/c2s"
 #define QUIC_ALPN2_S2C "rcp-entropy/2/s2c"
+#define QUIC_ALPN3_C2S "rcp-entropy/3/c2s"
+#define QUIC_ALPN3_S2C "rcp-entropy/3/s2c"
 #define QUIC_STRIPE_HDR_LEN 32
 #define QUIC_STRIPE_BLOCK_HDR_LEN 12
 #define QUIC_CONNECTIONS_MAX 16

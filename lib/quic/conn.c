@@ -45,29 +45,47 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 		    ep->auth.alpn[i]))
 			break;
 	if (i == ep->auth.nalpn) {
-		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s",
-		    ep->auth.alpn[0]);
+		if (!ep->is_sender && ep->o->resume)
+			ep_fail(ep, EXIT_FAIL, "the sender cannot resume (it "
+			    "does not speak %s): upgrade it, or run without "
+			    "--resume", ep->auth.alpn[0]);
+		else
+			ep_fail(ep, EXIT_FAIL, "peer did not agree on %s",
+			    ep->auth.alpn[0]);
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
-	ep->striped = strstr(ep->auth.alpn[i], "/2/") != NULL;
+	ep->resume.on = strstr(ep->auth.alpn[i], "/3/") != NULL;
+	ep->striped = ep->resume.on || strstr(ep->auth.alpn[i], "/2/") != NULL;
 	if (ep->striped)
-		ep->hdr_len = QUIC_STRIPE_HDR_LEN;
-	/*
-	 * A striping sender learns now how many connections to use; with
-	 * one, it sends the input itself after the header, which goes
-	 * first in the ring.
-	 */
-	if (ep->is_sender && ep->link != NULL && ep->link->on_decide != NULL &&
-	    ep->link->on_decide(ep->link->arg, ep, ep->striped ? ep->hdr :
-	    NULL) == 1) {
-		if (ep->striped) {
-			memcpy(ep->snd.ring, ep->hdr, QUIC_STRIPE_HDR_LEN);
-			ep->snd.filled = QUIC_STRIPE_HDR_LEN;
-		}
-		ep->data_fd = ep->link->input_fd;
-	}
+		ep->hdr_len = QUIC_STRIPE_HDR_LEN +
+		    (ep->resume.on ? RESUME_OK_LEN : 0);
+	/* With --resume, the sender decides once it skipped (resume.c). */
+	if (ep->is_sender && !ep->resume.on)
+		ep_sender_decide(ep);
 	ep->handshake_done = 1;
 	return 0;
+}
+
+/*
+ * A striping sender learns how many connections to use; with one, it
+ * sends the input itself after the header, which goes first in the
+ * ring (after the answer to --resume, there already).
+ */
+void
+ep_sender_decide(struct ep *ep)
+{
+	size_t at = ep->resume.on ? RESUME_OK_LEN : 0;
+
+	ep->resume.decided = 1;
+	if (ep->link == NULL || ep->link->on_decide == NULL ||
+	    ep->link->on_decide(ep->link->arg, ep, ep->striped ? ep->hdr + at :
+	    NULL) != 1)
+		return;
+	if (ep->striped) {
+		memcpy(ep->snd.ring + at, ep->hdr + at, QUIC_STRIPE_HDR_LEN);
+		ep->snd.filled = at + QUIC_STRIPE_HDR_LEN;
+	}
+	ep->data_fd = ep->link->input_fd;
 }
 
 static int
@@ -192,7 +210,9 @@ ep_conn_settings(struct ep *ep, ngtcp2_settings *s, ngtcp2_transport_params *p)
 	p->initial_max_stream_data_bidi_remote = ep->window;
 	p->initial_max_data = ep->window;
 	p->initial_max_streams_bidi = 1;
-	p->initial_max_streams_uni = 0;
+	/* A sender takes the receiver's --resume request (resume.c). */
+	p->initial_max_streams_uni = ep->is_sender ? 1 : 0;
+	p->initial_max_stream_data_uni = ep->is_sender ? RESUME_REQ_LEN : 0;
 	p->max_idle_timeout = (ngtcp2_duration)ep->o->idle_timeout *
 	    NGTCP2_SECONDS;
 	p->active_connection_id_limit = 2;
@@ -265,6 +285,11 @@ peer_closed(struct ep *ep)
 				return;
 			ep_fail(ep, EXIT_FAIL, "peer closed the connection "
 			    "before the transfer was complete");
+			return;
+		}
+		if (cc->error_code == QUIC_APP_RESUME && !ep->is_sender) {
+			ep_fail(ep, EXIT_DATA, "sender cannot resume: %s",
+			    rl ? reason : "no reason given");
 			return;
 		}
 		ep_fail(ep, EXIT_FAIL, "peer failed: %s", rl ? reason :

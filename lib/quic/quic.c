@@ -44,6 +44,7 @@ static void
 progress_protocol(struct ep *ep)
 {
 	if (ep->is_sender) {
+		ep_resume_skip(ep);	/* a regular file: never waits */
 		ep_stream_open(ep);
 		if (ep->sid >= 0) {
 			/* The count goes with the stream: keep the last. */
@@ -61,6 +62,7 @@ progress_protocol(struct ep *ep)
 		return;
 	}
 	/* Receiver: consumed bytes reopen the window. */
+	ep_resume_ask(ep);
 	ep_output_flush(ep);
 	if (ep->sid >= 0 && ep->xf.written > ep->rcv.extended) {
 		uint64_t d = ep->xf.written - ep->rcv.extended;
@@ -263,7 +265,12 @@ poll_once(struct ep *ep, int timeout)
 
 	pfd[0].fd = ep->fd;
 	pfd[0].events = POLLIN | (ep->udp.txlen > 0 ? POLLOUT : 0);
-	if (ep->is_sender && ep->handshake_done && !ep->snd.in_eof &&
+	if (ep->resume.skipping && !ep->failed) {
+		pfd[nfd].fd = ep_resume_input(ep);
+		pfd[nfd].events = POLLIN;
+		input_at = nfd++;
+	} else if (ep->is_sender && ep->handshake_done && !ep->snd.in_eof &&
+	    (!ep->resume.on || ep->resume.decided) &&
 	    ep->snd.filled - ep->snd.acked < ep->snd.size &&
 	    (ep->link == NULL || ep->link->readahead == 0 ||
 	    ep->snd.filled - ep->xf.sent < ep->link->readahead)) {
@@ -309,8 +316,12 @@ poll_once(struct ep *ep, int timeout)
 		return -1;
 	}
 	if (input_at >= 0 && pfd[input_at].revents & (POLLIN | POLLHUP |
-	    POLLERR) && !ep->failed)
-		ep_input_read(ep);
+	    POLLERR) && !ep->failed) {
+		if (ep->resume.skipping)
+			ep_resume_skip(ep);
+		else
+			ep_input_read(ep);
+	}
 	if (output_at >= 0 && pfd[output_at].revents != 0)
 		ep->rcv.stalled = 0;	/* flushed in the next round */
 	return 0;
@@ -410,12 +421,16 @@ ep_transfer(const struct quic_opts *o, const struct ep_link *link,
 	ep.e = e;
 	ep.fd = -1;
 	ep.sid = -1;
+	ep.resume.sid = -1;
 	ep.rcv.w.fd = -1;	/* IO_NOWAIT_INIT */
 	ep.is_server = o->role == QUIC_LISTEN;
 	ep.is_sender = o->dir == QUIC_SEND;
 	quic_xfer_init(&ep.xf, ep.is_sender);
 	/* The client's order wins: a receiver prefers striping. */
 	c2s = ep.is_server != ep.is_sender;
+	if (link != NULL && link->alpn_v3)
+		ep.auth.alpn[ep.auth.nalpn++] = c2s ? QUIC_ALPN3_C2S :
+		    QUIC_ALPN3_S2C;
 	if (link != NULL && link->alpn_v2)
 		ep.auth.alpn[ep.auth.nalpn++] = c2s ? QUIC_ALPN2_C2S :
 		    QUIC_ALPN2_S2C;
@@ -493,6 +508,9 @@ out:
 		st->data_failed = ep.data_failed;
 		st->cc = o->cc;
 		st->connections = 1;
+		st->skipped = ep.is_sender ? (ep.resume.decided ?
+		    ep.resume.have : 0) : ep.resume.on && ep.hdr_got ==
+		    ep.hdr_len ? o->resume_have : 0;
 		snprintf(st->peer, sizeof(st->peer), "%s", ep.peer_text);
 		if (ep.conn != NULL) {
 			ngtcp2_conn_info ci;
@@ -503,6 +521,7 @@ out:
 		}
 	}
 	ep_handshakes_free(&ep);
+	ep_resume_free(&ep);
 	io_nowait_close(&ep.rcv.w);
 	ep_conn_free(&ep);
 	if (ep.auth.cred != NULL)
@@ -533,8 +552,8 @@ quic_stats_format(const struct quic_stats *st, char *buf, size_t size)
 	snprintf(buf, size, "stats: bytes=%" PRIu64 " seconds=%.3f "
 	    "throughput=%.1fMiB/s rtt=%.3fms min_rtt=%.3fms packets_sent=%"
 	    PRIu64 " packets_received=%" PRIu64 " packets_lost=%" PRIu64
-	    " peer=%s cc=%s connections=%u", st->bytes, st->seconds, mibps,
-	    st->srtt_ms, st->min_rtt_ms, st->pkts_sent, st->pkts_recv,
-	    st->pkts_lost, st->peer[0] ? st->peer : "-", cc_names[st->cc],
-	    st->connections);
+	    " peer=%s cc=%s connections=%u skipped=%" PRIu64, st->bytes,
+	    st->seconds, mibps, st->srtt_ms, st->min_rtt_ms, st->pkts_sent,
+	    st->pkts_recv, st->pkts_lost, st->peer[0] ? st->peer : "-",
+	    cc_names[st->cc], st->connections, st->skipped);
 }

@@ -118,6 +118,17 @@
 #define CONFIRM_LEN QUIC_CONFIRM_LEN
 #define CLOSE_LINGER_MAX 2.0		/* seconds, closing period at most */
 /*
+ * --resume (ALPN version 3, quic.h): the receiver's request on a stream
+ * of its own, "RCPRESUM", u64 bytes it has, u64 source size it recorded,
+ * their SHA-256; the sender's answer before the stripe header on the
+ * data stream, "RCPRESOK", u64 bytes skipped, u64 its input's size.
+ */
+#define RESUME_REQ_MAGIC "RCPRESUM"
+#define RESUME_OK_MAGIC "RCPRESOK"
+#define RESUME_REQ_LEN 56
+#define RESUME_OK_LEN 24
+#define EP_HDR_MAX (RESUME_OK_LEN + QUIC_STRIPE_HDR_LEN)
+/*
  * s: a handshake whose peer sent nothing new this long may give way to a
  * newcomer when the table is full.  Long enough for a live peer's
  * retransmission (PTO) and for a loaded host (100 strangers at once
@@ -151,11 +162,24 @@ struct ep_auth {
 	const struct quic_identity *id;
 	gnutls_session_t session;
 	ngtcp2_crypto_conn_ref ref;
-	const char *alpn[2];	/* what we speak, preferred first */
+	const char *alpn[3];	/* what we speak, preferred first */
 	size_t nalpn;
 	const char *expect_pin;	/* NULL: accept any peer */
 	char got_pin[QUIC_PIN_SIZE];
 	int pin_mismatch;
+};
+
+/* --resume: the request, and the sender's check of it (resume.c). */
+struct ep_resume {
+	int on;			/* ALPN v3 agreed: the receiver asks first */
+	int64_t sid;		/* receiver: the request's stream, or -1 */
+	uint8_t msg[RESUME_REQ_LEN];	/* the request */
+	size_t len;		/* receiver: of it sent; sender: received */
+	int skipping;		/* sender: hashing what the receiver has */
+	int decided;		/* sender: checked, skipped, on_decide asked */
+	uint64_t have, left;	/* sender: the receiver's bytes; to skip */
+	uint64_t size;		/* sender: its input's, QUIC_SIZE_UNKNOWN */
+	gnutls_hash_hd_t hash;
 };
 
 /* Our CONNECTION_CLOSE, once decided. */
@@ -207,7 +231,9 @@ struct ep;
  */
 struct ep_link {
 	void *arg;
-	int alpn_v1, alpn_v2;	/* the protocols this end speaks (quic.h) */
+	/* The protocols this end speaks (quic.h); v3 is v2 after the
+	 * --resume request. */
+	int alpn_v1, alpn_v2, alpn_v3;
 	int listen_fd;		/* listen: a socket bound already, or -1 */
 	/*
 	 * listen, after the first connection: its peer's address, which
@@ -256,7 +282,7 @@ struct ep {
 	int striped;		/* ALPN v2 was agreed */
 	/* Striping: the stream's header, sent or taken in (the first
 	 * hdr_len stream bytes are not data: not counted as such). */
-	uint8_t hdr[QUIC_STRIPE_HDR_LEN];
+	uint8_t hdr[EP_HDR_MAX];	/* v3: the answer to --resume first */
 	size_t hdr_len, hdr_got;
 	int to_coordinator;	/* receiver: data_fd is a stripe's pipe */
 	int finish_pending;	/* receiver: o->finish said "not yet" */
@@ -282,6 +308,7 @@ struct ep {
 	struct ep_ring snd;
 	struct ep_out rcv;
 	struct ep_udp udp;
+	struct ep_resume resume;
 
 	/*
 	 * --stats' seconds: from the end of the handshake until the
@@ -328,6 +355,7 @@ extern const ngtcp2_callbacks ep_callbacks_client, ep_callbacks_server;
 void ep_conn_settings(struct ep *ep, ngtcp2_settings *s,
     ngtcp2_transport_params *p);
 void ep_conn_keepalive(struct ep *ep);
+void ep_sender_decide(struct ep *ep);
 void ep_conn_free(struct ep *ep);
 void ep_attempt_forget(struct ep *ep);
 void ep_feed(struct ep *ep, const uint8_t *pkt, size_t len);
@@ -346,10 +374,28 @@ int ep_stream_reset_cb(ngtcp2_conn *conn, int64_t sid, uint64_t final_size,
 int ep_stop_sending_cb(ngtcp2_conn *conn, int64_t sid, uint64_t code,
     void *ud, void *sud);
 void ep_stream_open(struct ep *ep);
-size_t ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin);
-void ep_stream_account(struct ep *ep, ngtcp2_ssize n, int fin,
+size_t ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin,
+    int64_t *sid);
+void ep_stream_account(struct ep *ep, int64_t sid, ngtcp2_ssize n, int fin,
     size_t total);
 void ep_input_read(struct ep *ep);
+
+/*
+ * resume.c (--resume).  Receiver: ep_resume_ask opens the request's
+ * stream once the handshake is done; ep_resume_pending gives its bytes
+ * to send; ep_resume_answered checks the sender's answer (hdr).
+ * Sender: ep_resume_take gathers the request from the peer's stream,
+ * ep_resume_input is the fd to poll while ep_resume_skip hashes what
+ * the receiver has.  ep_resume_free: the hash, if any.
+ */
+void ep_resume_ask(struct ep *ep);
+size_t ep_resume_pending(struct ep *ep, ngtcp2_vec *vec, int64_t *sid);
+void ep_resume_sent(struct ep *ep, size_t n);
+int ep_resume_answered(struct ep *ep, const uint8_t *ok);
+void ep_resume_take(struct ep *ep, const uint8_t *data, size_t len, int fin);
+int ep_resume_input(const struct ep *ep);
+void ep_resume_skip(struct ep *ep);
+void ep_resume_free(struct ep *ep);
 
 /* udp.c (the UDP socket) */
 void ep_socket_tune(struct ep *ep);

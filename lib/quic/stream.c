@@ -119,8 +119,12 @@ take_header(struct ep *ep, const uint8_t **data, size_t *len, uint32_t flags)
 		    "the stream ended inside its header");
 		return -1;
 	}
+	/* --resume: the sender's answer comes before the stripe header. */
+	if (ep->resume.on && ep_resume_answered(ep, ep->hdr) != 0)
+		return -1;
 	if (ep->link == NULL || ep->link->on_header == NULL ||
-	    (fd = ep->link->on_header(ep->link->arg, ep->hdr, ep->e)) < 0) {
+	    (fd = ep->link->on_header(ep->link->arg, ep->hdr + ep->hdr_len -
+	    QUIC_STRIPE_HDR_LEN, ep->e)) < 0) {
 		struct rcp_error he = *ep->e;
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, he.status, "%s", he.msg);
 		return -1;
@@ -141,6 +145,13 @@ ep_recv_stream_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t sid,
 	if (ep->failed)
 		return 0;
 	if (ep->is_sender) {
+		/* --resume: the receiver's request, on a stream of its own. */
+		if (ep->resume.on && !ngtcp2_conn_is_local_stream(conn, sid) &&
+		    !ngtcp2_is_bidi_stream(sid)) {
+			ep_resume_take(ep, data, len,
+			    (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
+			return 0;
+		}
 		/* Only the confirmation may come back, on our stream. */
 		if (sid != ep->sid || quic_xfer_reply(&ep->xf, data, len,
 		    (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) != 0)
@@ -263,13 +274,20 @@ ep_stream_open(struct ep *ep)
  * ngtcp2.  Returns the count and sets *fin when that includes the end.
  */
 size_t
-ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
+ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin, int64_t *sid)
 {
 	const uint8_t *count;
 	size_t count_len;
 
 	*fin = 0;
-	if (ep->sid < 0 || ep->stream_blocked)
+	if (ep->stream_blocked)
+		return (size_t)-1;
+	if (ep_resume_pending(ep, vec, sid) != (size_t)-1) {
+		*fin = 1;
+		return 1;
+	}
+	*sid = ep->sid;
+	if (ep->sid < 0)
 		return (size_t)-1;
 	if (ep->is_sender) {
 		uint64_t len = ep->snd.filled - ep->xf.sent, allowed;
@@ -307,10 +325,15 @@ ep_stream_pending(struct ep *ep, ngtcp2_vec vec[2], int *fin)
 }
 
 void
-ep_stream_account(struct ep *ep, ngtcp2_ssize n, int fin, size_t total)
+ep_stream_account(struct ep *ep, int64_t sid, ngtcp2_ssize n, int fin,
+    size_t total)
 {
 	if (n < 0)
 		return;
+	if (sid != ep->sid) {
+		ep_resume_sent(ep, (size_t)n);
+		return;
+	}
 	if (ep->is_sender) {
 		quic_xfer_sent(&ep->xf, (uint64_t)n, fin && (size_t)n == total);
 		ep_rate_spent(ep, (uint64_t)n);

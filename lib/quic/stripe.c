@@ -409,9 +409,15 @@ stripe_prepare(struct stripe_set *set, unsigned k)
 	s->link.listen_fd = -1;
 	s->link.finish_fd = set->finish[0];
 	s->link.cancel_fd = set->cancel[0];
-	s->link.alpn_v2 = 1;
-	/* A receiver, or an auto sender, also speaks to a version 1 peer. */
-	s->link.alpn_v1 = k == 0 && (!set->is_sender || o->connections == 0);
+	/*
+	 * The first connection: a sender also speaks --resume (v3); a
+	 * receiver asked to resume speaks only that.  A receiver, or a
+	 * sender on one connection or auto, also speaks to a version 1 peer.
+	 */
+	s->link.alpn_v3 = k == 0 && (set->is_sender || o->resume);
+	s->link.alpn_v2 = k > 0 || set->is_sender || !o->resume;
+	s->link.alpn_v1 = k == 0 && (set->is_sender ? o->connections <= 1 :
+	    !o->resume);
 	s->link.on_confirmed = on_confirmed;
 	if (set->is_server)
 		s->link.on_accepted = on_accepted;
@@ -697,8 +703,6 @@ quic_transfer(const struct quic_opts *o, struct quic_stats *st,
 	struct stripe_set *set;
 	int rc;
 
-	if (o->dir == QUIC_SEND && o->connections == 1)
-		return ep_transfer(o, NULL, st, e);
 	if (o->connections > QUIC_CONNECTIONS_MAX)
 		return error_set(e, EXIT_USAGE, "at most %d connections",
 		    QUIC_CONNECTIONS_MAX), -1;

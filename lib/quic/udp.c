@@ -361,16 +361,13 @@ ep_write_packets(struct ep *ep)
 		int64_t sid;
 		uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
 
-		nvec = ep_stream_pending(ep, vec, &fin);
+		nvec = ep_stream_pending(ep, vec, &fin, &sid);
 		if (nvec == (size_t)-1) {
 			sid = -1;
 			nvec = 0;
 			fin = 0;
-		} else {
-			sid = ep->sid;
-			if (fin)
-				flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
-		}
+		} else if (fin)
+			flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
 		for (i = 0; i < nvec; i++)
 			vtotal += vec[i].len;
 		n = ngtcp2_conn_writev_stream(ep->conn, &ps.path, &pi,
@@ -379,7 +376,7 @@ ep_write_packets(struct ep *ep)
 		if (n < 0) {
 			switch (n) {
 			case NGTCP2_ERR_WRITE_MORE:
-				ep_stream_account(ep, datalen, fin, vtotal);
+				ep_stream_account(ep, sid, datalen, fin, vtotal);
 				continue;
 			case NGTCP2_ERR_STREAM_DATA_BLOCKED:
 			case NGTCP2_ERR_STREAM_SHUT_WR:
@@ -401,7 +398,7 @@ ep_write_packets(struct ep *ep)
 				return -1;
 			}
 		}
-		ep_stream_account(ep, datalen, fin, vtotal);
+		ep_stream_account(ep, sid, datalen, fin, vtotal);
 		if (n == 0)
 			break;
 		if ((size_t)n > maxpl) {
