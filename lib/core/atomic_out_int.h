@@ -1,0 +1,24 @@
+/*
+ * atomic_out_int.h: what atomic_out.c shares with the other ways of
+ * opening an output (lib/core/ only).
+ */
+#ifndef RCP_ATOMIC_OUT_INT_H
+#define RCP_ATOMIC_OUT_INT_H
+
+#include <sys/types.h>
+
+#include "atomic_out.h"
+
+/*
+ * Clears ao, puts the target in ao->path (path with its symbolic links
+ * followed) and what the published file gets: an existing file's mode
+ * and owner, else 0666 & ~umask.  Returns 0 for a regular file or none,
+ * 1 for a device, FIFO or socket (*kind: its st_mode), -1 (e; a
+ * directory is status 2, and ao->path is then freed).
+ */
+int atomic_out_target(struct atomic_out *ao, const char *path, mode_t *kind,
+    struct rcp_error *e);
+/* fsync(2)s the directory holding path: makes a rename there durable. */
+void atomic_out_sync_dir(const char *path);
+
+#endif
