@@ -29,6 +29,14 @@ load test_helper
 	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }
 
+@test "atomic_out's partial mode: kept, appended to, published as -o publishes" {
+	setup_tmp
+	run "$TOP/build/t/atomic_partial" "$T"
+	assert_success
+	refute_line --partial FAIL
+	assert_line --regexp '^[0-9]+ checks, 0 failed$'
+}
+
 @test "--resume's digest of a partial file: sha256sum's, for every prefix length" {
 	setup_tmp
 	# Across the 1 MiB read size: short of it, on it, past it, two of it.

@@ -141,6 +141,7 @@ atomic_out_target(struct atomic_out *ao, const char *path, mode_t *kind,
 
 	memset(ao, 0, sizeof(*ao));
 	ao->fd = -1;
+	ao->source_size = ATOMIC_OUT_SIZE_UNKNOWN;
 	if ((ao->path = follow_links(path)) == NULL)
 		return error_set_errno(e, EXIT_FAIL, "%s", path);
 	if (stat(ao->path, &st) != 0) {
@@ -251,6 +252,10 @@ atomic_out_link(struct atomic_out *ao)
 void
 atomic_out_abort(struct atomic_out *ao)
 {
+	if (ao->partial) {
+		atomic_partial_abort(ao);
+		return;
+	}
 	pending_tmp = NULL;
 	if (ao->fd >= 0) {
 		close(ao->fd);
@@ -316,6 +321,9 @@ atomic_out_sync(struct atomic_out *ao, struct rcp_error *e)
 		error_set_errno(e, EXIT_FAIL, "%s: fchmod", ao->path);
 		goto fail;
 	}
+	/* Before the fsync: a crash after the rename must not leave it. */
+	if (ao->partial)
+		atomic_partial_forget_size(ao);
 	if (fsync(ao->fd) != 0) {
 		error_set_errno(e, EXIT_FAIL, "%s: fsync", ao->path);
 		goto fail;
@@ -358,6 +366,8 @@ atomic_out_publish(struct atomic_out *ao, struct rcp_error *e)
 {
 	int rc;
 
+	if (ao->partial)
+		return atomic_partial_publish(ao, e);
 	if (ao->direct) {
 		rc = close(ao->fd);
 		ao->fd = -1;

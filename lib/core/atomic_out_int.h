@@ -1,6 +1,6 @@
 /*
- * atomic_out_int.h: what atomic_out.c shares with the other ways of
- * opening an output (lib/core/ only).
+ * atomic_out_int.h: what atomic_out.c (the temporary file) and
+ * atomic_partial.c (the partial file of --resume) share.
  */
 #ifndef RCP_ATOMIC_OUT_INT_H
 #define RCP_ATOMIC_OUT_INT_H
@@ -20,5 +20,11 @@ int atomic_out_target(struct atomic_out *ao, const char *path, mode_t *kind,
     struct rcp_error *e);
 /* fsync(2)s the directory holding path: makes a rename there durable. */
 void atomic_out_sync_dir(const char *path);
+
+/* Partial mode's own commit, abort and sync step (atomic_partial.c). */
+int atomic_partial_publish(struct atomic_out *ao, struct rcp_error *e);
+void atomic_partial_abort(struct atomic_out *ao);
+/* Removes the recorded source size; a file without one is fine. */
+void atomic_partial_forget_size(struct atomic_out *ao);
 
 #endif
