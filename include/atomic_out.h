@@ -18,7 +18,10 @@
  * Partial mode (rcp-quic-recv --resume) writes instead to a file that
  * outlives a failure, TARGET.rcp-partial beside the target (links
  * followed as above), and appends to what an earlier run left there;
- * see atomic_out_open_partial.
+ * see atomic_out_open_partial.  After every successful publish in the
+ * normal mode, a stale TARGET.rcp-partial is removed: FILE is whole, so
+ * there is nothing left to resume.  Only a regular file of ours with one
+ * link goes, and only if no live --resume run holds its lock.
  */
 #ifndef RCP_ATOMIC_OUT_H
 #define RCP_ATOMIC_OUT_H

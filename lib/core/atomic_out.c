@@ -394,6 +394,7 @@ atomic_out_publish(struct atomic_out *ao, struct rcp_error *e)
 	ao->tmp_path = NULL;
 	/* Make the rename itself durable. */
 	atomic_out_sync_dir(ao->path);
+	atomic_partial_drop_stale(ao->path);
 	free(ao->path);
 	ao->path = NULL;
 	return 0;

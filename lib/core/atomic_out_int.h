@@ -26,5 +26,10 @@ int atomic_partial_publish(struct atomic_out *ao, struct rcp_error *e);
 void atomic_partial_abort(struct atomic_out *ao);
 /* Removes the recorded source size; a file without one is fine. */
 void atomic_partial_forget_size(struct atomic_out *ao);
+/*
+ * After a normal publish of target: removes its partial file, if it is
+ * a regular file of ours with one link that no live run has locked.
+ */
+void atomic_partial_drop_stale(const char *target);
 
 #endif

@@ -84,6 +84,14 @@ user_text(char *buf, size_t size, uid_t uid)
 		snprintf(buf, size, "uid %u", (unsigned)uid);
 }
 
+/* The file we would make ourselves: regular, ours, one link. */
+static int
+partial_is_ours(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == geteuid() &&
+	    st->st_nlink == 1;
+}
+
 /* Whether name still names the open file fd. */
 static int
 names_fd(const char *name, int fd)
@@ -358,4 +366,28 @@ atomic_partial_abort(struct atomic_out *ao)
 	ao->tmp_path = NULL;
 	free(ao->path);
 	ao->path = NULL;
+}
+
+void
+atomic_partial_drop_stale(const char *target)
+{
+	char *name = partial_name(target);
+	struct stat st;
+	int fd;
+
+	if (name == NULL)
+		return;
+	/* lstat first: opening a device has effects of its own. */
+	if (lstat(name, &st) != 0 || !partial_is_ours(&st)) {
+		free(name);
+		return;
+	}
+	fd = open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && partial_is_ours(&st) &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0 && names_fd(name, fd))
+		(void)unlink(name);
+	if (fd >= 0)
+		close(fd);
+	free(name);
 }
