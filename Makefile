@@ -114,6 +114,8 @@ LINK_unit_launch_verdict := launch ssh
 LINK_unit_ssh_config := ssh core
 LINK_unit_sockbuf_advice := quic core
 LINK_unit_stripe_recv := quic core
+LINK_unit_resume_digest := quic core
+LINK_unit_atomic_partial := core
 build/t/%: t/unit/%.c $$(foreach m,$$(LINK_unit_$$*),$$(call mod_lib,$$(m)))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib $(foreach m,$(LINK_unit_$*),$(CFLAGS_$(m))) \

@@ -6,6 +6,8 @@
 #define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,9 +25,13 @@
 #include "rcp.h"
 #include "wipe.h"
 
+/* Our own options, beyond quic_cli.h's. */
+enum { OPT_RESUME = 512 };
+
 /* As man/rcp-quic-recv.1 describes them. */
 static const struct cli_help options[] = {
 	{ "-o, --output FILE", "write to FILE atomically, not to stdout" },
+	{ "--resume", "on failure keep FILE.rcp-partial; go on from it" },
 	QUIC_CLI_HELP,
 	{ "--stats", "print a summary line on stderr at the end" },
 	{ "--progress[=NAME]", "draw a progress line on stderr, labelled NAME" },
@@ -37,9 +43,11 @@ static void __attribute__((noreturn))
 usage(const char *reason)
 {
 	diag_usage_help(reason, options,
-	    "usage: rcp-quic-recv [OPTIONS] --listen [ADDR:]PORT [-o FILE]\n"
+	    "usage: rcp-quic-recv [OPTIONS] --listen [ADDR:]PORT "
+	    "[-o FILE [--resume]]\n"
 	    "       rcp-quic-recv [OPTIONS] --connect HOST:PORT "
-	    "--pin sha256:HEX [-o FILE]\n"
+	    "--pin sha256:HEX\n"
+	    "                     [-o FILE [--resume]]\n"
 	    "       rcp-quic-recv --gen-identity FILE [--force]\n"
 	    QUIC_CLI_USAGE_OPTIONS);
 }
@@ -47,6 +55,7 @@ usage(const char *reason)
 struct output {
 	struct atomic_out ao;
 	int atomic;
+	int resume;		/* ao is in partial mode */
 };
 
 /*
@@ -72,11 +81,92 @@ finish_output(void *arg, struct rcp_error *e)
 	return 0;
 }
 
+_Static_assert(ATOMIC_OUT_SIZE_UNKNOWN == QUIC_SIZE_UNKNOWN,
+    "a source size passes unchanged between quic.h and atomic_out.h");
+
+/*
+ * quic_opts.on_resume: the sender's input size, kept with the partial
+ * file so that a later run can tell the sender what it was then.
+ */
+static int
+record_source_size(void *arg, uint64_t size, struct rcp_error *e)
+{
+	struct output *out = arg;
+
+	return atomic_out_partial_record_size(&out->ao, size, e);
+}
+
+/*
+ * --resume: the output is FILE's partial file, appended to; the sender
+ * is told how much of it there is already and its SHA-256, before any
+ * data flows, and skips that much.
+ */
+static void
+open_partial_output(struct output *out, const char *output,
+    struct quic_opts *o)
+{
+	struct rcp_error e;
+
+	if (atomic_out_open_partial(&out->ao, output, &o->resume_have,
+	    &e) != 0) {
+		if (e.status == EXIT_USAGE)
+			diag_die(EXIT_USAGE, "--resume needs -o to name a "
+			    "regular file: %s", e.msg);
+		diag_die_error(&e);
+	}
+	if (quic_resume_digest(out->ao.fd, o->resume_have, o->resume_sha256,
+	    &e) != 0) {
+		atomic_out_abort(&out->ao);
+		diag_die_error(&e);
+	}
+	out->atomic = out->resume = 1;
+	o->resume = 1;
+	o->resume_size = out->ao.source_size;
+	o->on_resume = record_source_size;
+	o->on_resume_arg = out;
+}
+
+/*
+ * After a failed transfer: FILE is left as it was; with --resume what
+ * arrived stays in the partial file, and the last line says where (or
+ * that resuming cannot help, when the sender's input is no longer the
+ * one the partial file began).  A signal ends the run without the
+ * error's line, as it always has, then kills us with that signal.
+ */
+static void __attribute__((noreturn))
+fail(struct output *out, const struct rcp_error *e)
+{
+	char note[PATH_MAX + 128] = "";
+	uint64_t kept;
+
+	if (out->resume && atomic_out_partial_size(&out->ao, &kept) == 0 &&
+	    kept > 0) {
+		if (e->status == EXIT_DATA)
+			snprintf(note, sizeof(note), "the source changed since "
+			    "the partial transfer; remove %s or run without "
+			    "--resume", out->ao.tmp_path);
+		else
+			snprintf(note, sizeof(note), "kept %" PRIu64 " bytes "
+			    "in %s; run again with --resume to continue",
+			    kept, out->ao.tmp_path);
+	}
+	if (out->atomic)
+		atomic_out_abort(&out->ao);
+	if (quic_main_signal != 0 && note[0] != '\0')
+		diag_warnx("%s", note);
+	quic_main_die_if_signalled();
+	if (note[0] == '\0')
+		diag_die_error(e);
+	diag_warnx("%s", e->msg);
+	diag_die(e->status, "%s", note);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "resume", no_argument, NULL, OPT_RESUME },
 		QUIC_CLI_LONGOPTS,
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
@@ -87,7 +177,7 @@ main(int argc, char *argv[])
 	struct output out;
 	struct rcp_error e;
 	const char *output = NULL;
-	int ch, rc;
+	int ch, rc, resume = 0;
 
 	if (io_guard_stdfds() != 0 || secrets_guard() != 0 ||
 	    quic_keylog_policy(getenv("RCP_QUIC_KEYLOGFILE")) != 0)
@@ -106,6 +196,9 @@ main(int argc, char *argv[])
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_RESUME:
+			resume = 1;
+			break;
 		case 'h':
 			usage(NULL);
 		case 'V':
@@ -116,6 +209,8 @@ main(int argc, char *argv[])
 	}
 	if (optind < argc)
 		usage("no operands: the output is stdout or -o FILE");
+	if (resume && output == NULL)
+		usage("--resume needs -o FILE");
 	if (c.gen_identity != NULL && output != NULL)
 		usage("--gen-identity takes no -o");
 	quic_main_check(&c, usage);
@@ -123,7 +218,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
 		diag_warnx("warning: no --peer-pin: accepting any peer");
-	if (output != NULL) {
+	if (resume) {
+		open_partial_output(&out, output, &c.o);
+		c.o.data_fd = out.ao.fd;
+	} else if (output != NULL) {
 		if (atomic_out_open_flags(&out.ao, output,
 		    ATOMIC_OUT_OWN_SIGNALS, &e) != 0)
 			diag_die_error(&e);
@@ -144,10 +242,8 @@ main(int argc, char *argv[])
 	progress_finish(&prog);
 	quic_main_report_stats(&c, &st);
 	quic_cli_free(&c);
-	if (rc != 0 && out.atomic)
-		atomic_out_abort(&out.ao);
-	quic_main_die_if_signalled();
 	if (rc != 0)
-		diag_die_error(&e);
+		fail(&out, &e);
+	quic_main_die_if_signalled();
 	return EXIT_OK;
 }

@@ -28,3 +28,26 @@ load test_helper
 	assert_success
 	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }
+
+@test "atomic_out's partial mode: kept, appended to, published as -o publishes" {
+	setup_tmp
+	run "$TOP/build/t/atomic_partial" "$T"
+	assert_success
+	refute_line --partial FAIL
+	assert_line --regexp '^[0-9]+ checks, 0 failed$'
+}
+
+@test "--resume's digest of a partial file: sha256sum's, for every prefix length" {
+	setup_tmp
+	# Across the 1 MiB read size: short of it, on it, past it, two of it.
+	random_file "$T/partial" $((2 * 1048576 + 17))
+	local len
+	for len in 0 1 1048575 1048576 1048577 2097152 2097169; do
+		run "$TOP/build/t/resume_digest" "$T/partial" "$len"
+		assert_success
+		assert_output "$(head -c "$len" "$T/partial" | sha256sum | cut -d' ' -f1)"
+	done
+	run "$TOP/build/t/resume_digest" "$T/partial" 2097170
+	assert_failure 1
+	assert_output "error 1: partial output: ends at byte 2097169, before 2097170"
+}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "atomic_out.h"
+#include "atomic_out_int.h"
 #include "sig.h"
 
 static char *volatile pending_tmp;
@@ -132,36 +133,54 @@ atomic_out_open(struct atomic_out *ao, const char *path, struct rcp_error *e)
 }
 
 int
-atomic_out_open_flags(struct atomic_out *ao, const char *path, int flags,
+atomic_out_target(struct atomic_out *ao, const char *path, mode_t *kind,
     struct rcp_error *e)
 {
-	char *copy = NULL, *tmp = NULL;
 	struct stat st;
 	mode_t mask;
 
 	memset(ao, 0, sizeof(*ao));
 	ao->fd = -1;
+	ao->source_size = ATOMIC_OUT_SIZE_UNKNOWN;
 	if ((ao->path = follow_links(path)) == NULL)
 		return error_set_errno(e, EXIT_FAIL, "%s", path);
-	path = ao->path;
-	if (stat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			error_set(e, EXIT_USAGE, "%s: is a directory", path);
-			free(ao->path);
-			ao->path = NULL;
-			return -1;
-		}
-		if (!S_ISREG(st.st_mode))
-			return atomic_out_open_direct(ao, e);
-		ao->mode = st.st_mode & 07777;
-		ao->keep_owner = 1;
-		ao->uid = st.st_uid;
-		ao->gid = st.st_gid;
-	} else {
+	if (stat(ao->path, &st) != 0) {
 		mask = umask(0);
 		umask(mask);
 		ao->mode = 0666 & ~mask;
+		return 0;
 	}
+	if (S_ISDIR(st.st_mode)) {
+		error_set(e, EXIT_USAGE, "%s: is a directory", ao->path);
+		free(ao->path);
+		ao->path = NULL;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*kind = st.st_mode;
+		return 1;
+	}
+	ao->mode = st.st_mode & 07777;
+	ao->keep_owner = 1;
+	ao->uid = st.st_uid;
+	ao->gid = st.st_gid;
+	return 0;
+}
+
+int
+atomic_out_open_flags(struct atomic_out *ao, const char *path, int flags,
+    struct rcp_error *e)
+{
+	char *copy = NULL, *tmp = NULL;
+	mode_t kind;
+
+	switch (atomic_out_target(ao, path, &kind, e)) {
+	case -1:
+		return -1;
+	case 1:
+		return atomic_out_open_direct(ao, e);
+	}
+	path = ao->path;
 	if ((copy = strdup(path)) == NULL)
 		goto nomem;
 	if (!(flags & ATOMIC_OUT_OWN_SIGNALS))
@@ -233,6 +252,10 @@ atomic_out_link(struct atomic_out *ao)
 void
 atomic_out_abort(struct atomic_out *ao)
 {
+	if (ao->partial) {
+		atomic_partial_abort(ao);
+		return;
+	}
 	pending_tmp = NULL;
 	if (ao->fd >= 0) {
 		close(ao->fd);
@@ -298,6 +321,9 @@ atomic_out_sync(struct atomic_out *ao, struct rcp_error *e)
 		error_set_errno(e, EXIT_FAIL, "%s: fchmod", ao->path);
 		goto fail;
 	}
+	/* Before the fsync: a crash after the rename must not leave it. */
+	if (ao->partial)
+		atomic_partial_forget_size(ao);
 	if (fsync(ao->fd) != 0) {
 		error_set_errno(e, EXIT_FAIL, "%s: fsync", ao->path);
 		goto fail;
@@ -319,16 +345,33 @@ atomic_out_commit(struct atomic_out *ao, struct rcp_error *e)
 	return atomic_out_sync(ao, e) != 0 ? -1 : atomic_out_publish(ao, e);
 }
 
-int
-atomic_out_publish(struct atomic_out *ao, struct rcp_error *e)
+void
+atomic_out_sync_dir(const char *path)
 {
 	char *copy;
 	int dfd;
 
+	if ((copy = strdup(path)) == NULL)
+		return;
+	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(copy);
+}
+
+int
+atomic_out_publish(struct atomic_out *ao, struct rcp_error *e)
+{
+	int rc;
+
+	if (ao->partial)
+		return atomic_partial_publish(ao, e);
 	if (ao->direct) {
-		dfd = close(ao->fd);
+		rc = close(ao->fd);
 		ao->fd = -1;
-		if (dfd != 0) {
+		if (rc != 0) {
 			error_set_errno(e, EXIT_FAIL, "%s: close", ao->path);
 			goto fail;
 		}
@@ -350,14 +393,8 @@ atomic_out_publish(struct atomic_out *ao, struct rcp_error *e)
 	free(ao->tmp_path);
 	ao->tmp_path = NULL;
 	/* Make the rename itself durable. */
-	if ((copy = strdup(ao->path)) != NULL) {
-		dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-		free(copy);
-	}
+	atomic_out_sync_dir(ao->path);
+	atomic_partial_drop_stale(ao->path);
 	free(ao->path);
 	ao->path = NULL;
 	return 0;
