@@ -141,11 +141,15 @@ fail(struct output *out, const struct rcp_error *e)
 
 	if (out->resume && atomic_out_partial_size(&out->ao, &kept) == 0 &&
 	    kept > 0) {
-		if (e->status == EXIT_DATA)
-			snprintf(note, sizeof(note), "the source changed since "
-			    "the partial transfer; remove %s or run without "
-			    "--resume", out->ao.tmp_path);
-		else
+		if (e->status == EXIT_DATA) {
+			/* The sender's reason and the way out, one line. */
+			snprintf(note, sizeof(note), "%s; remove %s or run "
+			    "without --resume", e->msg, out->ao.tmp_path);
+			if (out->atomic)
+				atomic_out_abort(&out->ao);
+			quic_main_die_if_signalled();
+			diag_die(e->status, "%s", note);
+		} else
 			snprintf(note, sizeof(note), "kept %" PRIu64 " bytes "
 			    "in %s; run again with --resume to continue",
 			    kept, out->ao.tmp_path);

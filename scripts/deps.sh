@@ -9,7 +9,7 @@ base_pkgs="build-essential pkg-config libssl-dev openssl libgnutls28-dev
 libssh-dev bats bats-support bats-assert bats-file openssh-server
 openssh-client redis-server redis-tools nftables iproute2 mandoc valgrind
 xxd time procps hyperfine bc parallel
-zsh bash-completion clang netcat-openbsd perl iputils-ping strace"
+zsh bash-completion clang netcat-openbsd perl iputils-ping strace attr"
 # Packages that must come from backports on Debian 12 (ngtcp2 >= 1.x; the
 # example server and client are the second anchor of bench/quic.sh).
 quic_pkgs="libngtcp2-dev libngtcp2-crypto-gnutls-dev ngtcp2-server ngtcp2-client"

@@ -548,12 +548,16 @@ quic_stats_format(const struct quic_stats *st, char *buf, size_t size)
 	/* Binary units, as --progress shows them. */
 	double mibps = st->seconds > 0 ? (double)st->bytes / st->seconds /
 	    (1024.0 * 1024.0) : 0;
+	size_t n;
 
 	snprintf(buf, size, "stats: bytes=%" PRIu64 " seconds=%.3f "
 	    "throughput=%.1fMiB/s rtt=%.3fms min_rtt=%.3fms packets_sent=%"
 	    PRIu64 " packets_received=%" PRIu64 " packets_lost=%" PRIu64
-	    " peer=%s cc=%s connections=%u skipped=%" PRIu64, st->bytes,
-	    st->seconds, mibps, st->srtt_ms, st->min_rtt_ms, st->pkts_sent,
-	    st->pkts_recv, st->pkts_lost, st->peer[0] ? st->peer : "-",
-	    cc_names[st->cc], st->connections, st->skipped);
+	    " peer=%s cc=%s connections=%u", st->bytes, st->seconds, mibps,
+	    st->srtt_ms, st->min_rtt_ms, st->pkts_sent, st->pkts_recv,
+	    st->pkts_lost, st->peer[0] ? st->peer : "-", cc_names[st->cc],
+	    st->connections);
+	/* Only a resumed transfer has it: other lines stay as they were. */
+	if (st->skipped > 0 && (n = strlen(buf)) < size)
+		snprintf(buf + n, size - n, " skipped=%" PRIu64, st->skipped);
 }

@@ -83,9 +83,12 @@ stripe_events(struct stripe_set *set)
 			continue;
 		if (ev == EV_DONE)
 			stripe_ended(set, k);
-		else if (ev == EV_DECIDED)
+		else if (ev == EV_DECIDED) {
 			stripe_send_decided(set);
-		else
+			/* After a --resume skip, the handshake that would
+			 * have started the next one is long confirmed. */
+			(void)stripe_start_next(set, k);
+		} else
 			(void)stripe_start_next(set, k);
 	}
 }

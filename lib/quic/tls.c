@@ -41,7 +41,7 @@ verify_peer(gnutls_session_t s)
 int
 ep_tls_new(struct ep *ep)
 {
-	gnutls_datum_t alpn[2];
+	gnutls_datum_t alpn[sizeof(ep->auth.alpn) / sizeof(ep->auth.alpn[0])];
 	size_t i;
 	int rc;
 
