@@ -30,9 +30,12 @@ static volatile sig_atomic_t cancel_fd = -1;
 
 #define SYNOPSIS \
 	"usage: rcp-launch [OPTIONS] [USER@]HOST COMMAND...\n" \
-	"       rcp-launch --pull [--output FILE] [OPTIONS] [USER@]HOST " \
-	"COMMAND...\n" \
+	"       rcp-launch --pull [--output FILE [--resume]] [OPTIONS] " \
+	"[USER@]HOST\n" \
+	"                  COMMAND...\n" \
 	"       rcp-launch --push [OPTIONS] [USER@]HOST COMMAND...\n" \
+	"       rcp-launch --push --output FILE [--resume] [OPTIONS] " \
+	"[USER@]HOST\n" \
 	"       rcp-launch [OPTIONS] --from [USER@]SRC --to [USER@]DST " \
 	"PRODUCER CONSUMER\n"
 
@@ -57,7 +60,8 @@ static const struct cli_help options[] = {
 	{ "--push", "our stdin to remote COMMAND's, over QUIC" },
 	{ "--from [USER@]SRC", "run PRODUCER on SRC (with --to)" },
 	{ "--to [USER@]DST", "run CONSUMER on DST, fed by SRC over QUIC" },
-	{ "--output FILE", "with --pull: publish the data as FILE" },
+	{ "--output FILE", "publish the data as FILE (--push: on HOST)" },
+	{ "--resume", "with --output: keep a failed run's part, resume" },
 	CLI_HELP_COMMON,
 	{ NULL, NULL }
 };
@@ -203,7 +207,7 @@ main(int argc, char *argv[])
 	enum { OPT_KNOWN_HOSTS = 256, OPT_ACCEPT_NEW, OPT_CONNECT_TIMEOUT,
 	    OPT_REMOTE_BIN, OPT_PORT_RANGE, OPT_PROGRESS, OPT_PULL, OPT_PUSH,
 	    OPT_LIMIT_RATE, OPT_CONNECTIONS,
-	    OPT_FROM, OPT_TO, OPT_OUTPUT };
+	    OPT_FROM, OPT_TO, OPT_OUTPUT, OPT_RESUME };
 	static const struct option longopts[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "login", required_argument, NULL, 'l' },
@@ -223,6 +227,7 @@ main(int argc, char *argv[])
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "resume", no_argument, NULL, OPT_RESUME },
 		CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -372,6 +377,9 @@ main(int argc, char *argv[])
 				usage("--output: empty file name");
 			l.output = optarg;
 			break;
+		case OPT_RESUME:
+			l.resume = 1;
+			break;
 		case 'h':
 			usage(NULL);
 		case 'V':
@@ -404,8 +412,10 @@ main(int argc, char *argv[])
 		usage("--from and --to go together");
 	if (from != NULL && (pull || push))
 		usage("--from/--to cannot go with --pull or --push");
-	if (l.output != NULL && !pull)
-		usage("--output is for --pull");
+	if (l.output != NULL && !pull && !push)
+		usage("--output is for --pull and --push");
+	if (l.resume && l.output == NULL)
+		usage("--resume needs --output FILE (with --pull or --push)");
 	if (l.limit_rate > 0 && !pull && !push && from == NULL)
 		usage("--limit-rate is for --pull, --push and --from/--to");
 	if (connections_given && !pull && !push && from == NULL)
@@ -433,7 +443,9 @@ main(int argc, char *argv[])
 	}
 	if (argc < 1)
 		usage("missing HOST");
-	if (argc < 2)
+	if (push && l.output != NULL && argc > 1)
+		usage("--push --output FILE writes FILE on HOST: no COMMAND");
+	if (argc < 2 && !(push && l.output != NULL))
 		usage("missing COMMAND (rcp-launch never opens a login shell)");
 
 	catch_signals();

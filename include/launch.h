@@ -35,7 +35,9 @@ struct launch_opts {
 	const char *port_range;		/* --port-range, checked, or NULL */
 	unsigned connect_timeout;	/* seconds, 0: the default */
 	const char *progress_label;	/* --progress[=NAME], or NULL */
-	const char *output;		/* --pull --output FILE, or NULL */
+	/* --output FILE, or NULL: --pull, ours; --push, the remote one. */
+	const char *output;
+	int resume;			/* --resume (with --output) */
 	uint64_t limit_rate;		/* bytes/s of the data, 0: none */
 	unsigned connections;		/* the sender's --connections, 0: auto */
 	int quic_debug, quic_no_gso;	/* quic_opts.debug, .no_gso */

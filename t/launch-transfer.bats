@@ -398,13 +398,105 @@ fake_bin() {
 	assert_output "rcp-launch: $T/data: is a directory"
 	run rcp-launch --push --output "$T/x" testhost true
 	assert_failure 2
-	assert_line --index 0 'rcp-launch: --output is for --pull'
+	assert_line --index 0 'rcp-launch: --push --output FILE writes FILE on HOST: no COMMAND'
+	run rcp-launch --from a --to b --output "$T/x" true true
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --output is for --pull and --push'
 	# A host that cannot be reached: 255, and nothing left behind.
 	run rcp-launch --pull --output "$T/x" -F /dev/null nosuchhost.invalid true
 	assert_failure 255
 	[ ! -e "$T/x" ]
 	run find "$T" -name '.x.*'
 	assert_output ''
+}
+
+# --- --resume ---------------------------------------------------------------
+
+# size_of PATH: its size in bytes, 0 when it is not there.
+size_of() {
+	stat -c %s "$1" 2>/dev/null || echo 0
+}
+
+# wait_size PATH BYTES: waits (20 s at most) until PATH holds BYTES.
+wait_size() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(size_of "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "--resume needs --output, with --pull or --push" {
+	run rcp-launch --pull --resume testhost true
+	assert_failure 2
+	assert_line --index 0 'rcp-launch: --resume needs --output FILE (with --pull or --push)'
+	run rcp-launch --resume testhost true
+	assert_failure 2
+	run rcp-launch --pull --resume --output "$T" nosuchhost.invalid true
+	assert_failure 2
+	assert_output "rcp-launch: --resume needs --output to name a regular file: $T: is a directory"
+}
+
+@test "--pull --resume --output: stopped (SIGTERM), the part kept and said; the rerun sends only the rest" {
+	local pid st=0 had
+	rcp-launch --pull "${B[@]}" --limit-rate 8M --resume --output "$T/got" \
+	    testhost cat "$BIG" 2>"$T/err" &
+	pid=$!
+	wait_size "$T/got.rcp-partial" 8000000
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	[ "$st" -eq 143 ]
+	[ ! -e "$T/got" ]
+	had=$(size_of "$T/got.rcp-partial")
+	[ "$had" -ge 8000000 ]
+	grep -q "^rcp-launch: kept $had bytes in $T/got.rcp-partial; run again with --resume to continue$" "$T/err"
+	run rcp-launch --pull "${B[@]}" -v --resume --output "$T/got" \
+	    testhost cat "$BIG"
+	assert_success
+	assert_line --partial "transfer confirmed: $((33554432 - had)) bytes from"
+	cmp "$BIG" "$T/got"
+	[ ! -e "$T/got.rcp-partial" ]
+}
+
+@test "--pull --resume: a remote source that changed is refused with status 3; nothing published" {
+	head -c 5000000 "$BIG" >"$T/got.rcp-partial"
+	chmod 600 "$T/got.rcp-partial"
+	run rcp-launch --pull "${B[@]}" --resume --output "$T/got" testhost \
+	    "head -c 6000000 /dev/zero"
+	assert_failure 3
+	assert_line "rcp-launch: $T/got.rcp-partial is not the start of the data: remove it or run without --resume"
+	[ ! -e "$T/got" ]
+	[ "$(size_of "$T/got.rcp-partial")" -eq 5000000 ]
+}
+
+@test "--push --output: the remote file is published whole, nothing of the command runs" {
+	run rcp-launch --push "${B[@]}" --output "$T/rgot" testhost <"$BIG"
+	assert_success
+	cmp "$BIG" "$T/rgot"
+	run ls -A "$T"
+	assert_output 'rgot'
+}
+
+@test "--push --resume --output: the connection dropped (SIGKILL), the remote part kept, the rerun sends only the rest" {
+	local d pid had
+	d=$(mark_bin)
+	rcp-launch --push --remote-bin "$d" --limit-rate 8M --resume \
+	    --output "$T/rgot" testhost <"$BIG" 2>/dev/null &
+	pid=$!
+	wait_size "$T/rgot.rcp-partial" 8000000
+	kill -KILL "$pid"
+	wait "$pid" || true
+	wait_gone "$MARK"
+	[ ! -e "$T/rgot" ]
+	had=$(size_of "$T/rgot.rcp-partial")
+	[ "$had" -ge 8000000 ]
+	run rcp-launch --push "${B[@]}" -v --resume --output "$T/rgot" \
+	    testhost <"$BIG"
+	assert_success
+	assert_line --partial "transfer confirmed: $((33554432 - had)) bytes from"
+	cmp "$BIG" "$T/rgot"
+	[ ! -e "$T/rgot.rcp-partial" ]
 }
 
 # --- control lines the remote command cannot forge ----------------------------

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atomic_out.h"
 #include "io.h"
 #include "launch.h"
+#include "output.h"
 #include "progress.h"
 #include "quic.h"
 #include "remote.h"
@@ -62,7 +63,7 @@ struct launch {
 	int have_fail;			/* first local failure, in fail */
 	int output_failed;		/* ... which was --pull's output */
 	struct rcp_error fail;
-	struct atomic_out out;		/* --pull --output */
+	struct launch_output out;	/* --pull --output */
 	int out_open;
 };
 
@@ -208,7 +209,7 @@ finish_output(void *arg, struct rcp_error *e)
 {
 	struct launch *l = arg;
 
-	return atomic_out_sync(&l->out, e);
+	return atomic_out_sync(&l->out.ao, e);
 }
 
 /*
@@ -240,7 +241,7 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.port = s->port;
 	x->o.pin = s->pin;
 	x->o.identity = l->id;
-	x->o.data_fd = !pull ? STDIN_FILENO : l->out_open ? l->out.fd :
+	x->o.data_fd = !pull ? STDIN_FILENO : l->out_open ? l->out.ao.fd :
 	    STDOUT_FILENO;
 	x->o.data_name = pull ? l->o->output : NULL;
 	x->o.progress = &l->prog;
@@ -253,6 +254,8 @@ start_xfer(struct launch *l, struct side *s)
 	if (pull) {
 		x->o.finish = l->out_open ? finish_output : finish_stdout;
 		x->o.finish_arg = l;
+		if (l->out_open)
+			launch_output_resume(&l->out, &x->o);
 	}
 	if (l->o->connect_timeout > 0)
 		x->o.connect_timeout = l->o->connect_timeout;
@@ -488,6 +491,8 @@ start_side(struct launch *l, struct side *s, enum ssh_remote_kind kind,
 	spec.connect_timeout = l->o->connect_timeout;
 	spec.limit_rate = l->o->limit_rate;
 	spec.connections = l->o->connections;
+	spec.output = kind == SSH_REMOTE_PUSH ? l->o->output : NULL;
+	spec.resume = l->o->resume;
 	spec.progress = l->o->progress_label != NULL &&
 	    kind == SSH_REMOTE_TO;
 	if ((body = ssh_remote_script(&spec)) == NULL) {
@@ -550,7 +555,7 @@ free_launch(struct launch *l)
 		free_side(&l->side[i]);
 	/* An --output not published is removed (a second abort is safe). */
 	if (l->out_open && !l->xfer.abandoned)
-		atomic_out_abort(&l->out);
+		atomic_out_abort(&l->out.ao);
 	*l->o->cancel_fd = -1;
 	ssh_xfer_free(&l->xfer);
 	quic_identity_free(l->id);
@@ -601,12 +606,19 @@ publish_output(struct launch *l, int status)
 	if (l->xfer.abandoned)
 		return status;
 	if (status != 0 || *o->stop || !l->xfer.reaped || l->xfer.rc != 0) {
-		atomic_out_abort(&l->out);
+		char kept[PATH_MAX + 128];
+
+		/* With --resume, the partial file stays: say where. */
+		launch_output_kept(&l->out, l->xfer.rc != 0 ?
+		    l->xfer.e.status : status, kept, sizeof(kept));
+		atomic_out_abort(&l->out.ao);
+		if (kept[0] != '\0')
+			say(o, LAUNCH_SAY_ERROR, "%s", kept);
 		return status;
 	}
-	if (l->out.warning[0] != '\0')
-		say(o, LAUNCH_SAY_WARNING, "warning: %s", l->out.warning);
-	if (atomic_out_publish(&l->out, &e) != 0) {
+	if (l->out.ao.warning[0] != '\0')
+		say(o, LAUNCH_SAY_WARNING, "warning: %s", l->out.ao.warning);
+	if (atomic_out_publish(&l->out.ao, &e) != 0) {
 		say(o, LAUNCH_SAY_ERROR, "%s", e.msg);
 		return EXIT_FAIL;
 	}
@@ -636,8 +648,7 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 	}
 	/* The output first: a bad path needs no connection to be told. */
 	if (o->mode == LAUNCH_PULL && o->output != NULL) {
-		if (atomic_out_open_flags(&l.out, o->output,
-		    ATOMIC_OUT_OWN_SIGNALS, e) != 0)
+		if (launch_output_open(&l.out, o->output, o->resume, e) != 0)
 			return -1;
 		l.out_open = 1;
 	}

@@ -85,6 +85,24 @@ listen_opts(FILE *f, const struct ssh_remote_spec *s)
 	return 0;
 }
 
+/*
+ * --push --output FILE [--resume]: the remote receiver writes FILE
+ * itself, as rcp-quic-recv -o FILE does ("~/" is the remote home).
+ */
+static int
+output_opts(FILE *f, const struct ssh_remote_spec *s)
+{
+	char *q;
+
+	if (s->output == NULL)
+		return 0;
+	if ((q = ssh_shell_quote(s->output, 1)) == NULL)
+		return -1;
+	fprintf(f, " -o %s%s", q, s->resume ? " --resume" : "");
+	free(q);
+	return 0;
+}
+
 /* Without word splitting, which zsh, a login shell, does not do. */
 static const char listen_addr[] =
     "rcp_ip=${SSH_CONNECTION#* * }; rcp_ip=${rcp_ip%% *}\n"
@@ -175,10 +193,12 @@ ssh_remote_script(const struct ssh_remote_spec *s)
 		fputs(listen_addr, f);
 		fprintf(f, "{ { rcp_x %s", prog);
 		rc = listen_opts(f, s);
+		rc |= output_opts(f, s);
 		fputs(" 3>&1 >&4 4>&-", f);
 		fputs(report, f);
 		fprintf(f, " | %s 4>&-; } 4>&1 | ", ready_relay);
-		rc |= user_half(f, s->command);
+		/* With -o, stdout carries nothing: ":" is the command. */
+		rc |= user_half(f, s->output != NULL ? ":" : s->command);
 		break;
 	case SSH_REMOTE_TO:
 		/* The identity stays in the channel: fd 3 is its stdin. */

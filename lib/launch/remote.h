@@ -55,6 +55,10 @@ struct ssh_remote_spec {
 	int progress;		/* SSH_REMOTE_TO: --progress remotely */
 	uint64_t limit_rate;	/* SSH_REMOTE_PULL: --limit-rate, 0: none */
 	unsigned connections;	/* SSH_REMOTE_PULL: --connections, 0: auto */
+	/* SSH_REMOTE_PUSH: the receiver writes this file (-o), and no
+	 * command runs; or NULL.  resume: with --resume. */
+	const char *output;
+	int resume;
 };
 
 /*
