@@ -74,7 +74,7 @@ cut() {
 		sleep 0.02
 	done
 	ip netns pids "$LINK-a" | xargs -r kill -9
-	wait "$s" "$r" || true
+	{ wait "$s" "$r"; } 2>/dev/null || true	# "Killed", said by bash
 	[ ! -e "$W/out" ] || { echo "bench: published after a cut" >&2; exit 1; }
 }
 
