@@ -323,3 +323,19 @@ resume_run() {
 	grep -q "bytes=$((30000000 - had)) .* connections=3 skipped=$had$" "$T/s.err"
 	cmp "$T/in" "$T/out"
 }
+
+@test "a producer that pauses inside what is skipped, longer than the idle timeout: the connection lives on" {
+	random_file "$T/in" 6000000
+	head -c 5000000 "$T/in" >"$PART"
+	chmod 600 "$PART"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume \
+	    --idle-timeout 2 -o "$T/out"
+	wait_ready r
+	run_pipe "{ head -c 3000000 '$T/in'; sleep 4; tail -c +3000001 '$T/in'; } |
+	    rcp-quic-send --connect '$ADDR' --pin '$PIN' --idle-timeout 2 --stats 3>&-"
+	assert_success
+	assert_output --regexp "bytes=1000000 .* skipped=5000000$"
+	wait_exit r
+	[ "$r_rc" -eq 0 ]
+	cmp "$T/in" "$T/out"
+}

@@ -44,7 +44,6 @@ static void
 progress_protocol(struct ep *ep)
 {
 	if (ep->is_sender) {
-		ep_resume_skip(ep);	/* a regular file: never waits */
 		ep_stream_open(ep);
 		if (ep->sid >= 0) {
 			/* The count goes with the stream: keep the last. */

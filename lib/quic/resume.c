@@ -126,6 +126,8 @@ input_size(int fd)
 	return (uint64_t)(sb.st_size - at);
 }
 
+static void skip_done(struct ep *ep);
+
 /* The request is whole: check what can be checked without reading. */
 static void
 request_taken(struct ep *ep)
@@ -164,10 +166,15 @@ request_taken(struct ep *ep)
 		return;
 	}
 	ep->resume.skipping = 1;
-	if (ep->o->progress != NULL && ep->resume.have > 0)
+	if (ep->resume.have == 0) {
+		skip_done(ep);
+		return;
+	}
+	if (ep->o->progress != NULL)
 		progress_phase(ep->o->progress, "verifying", 1,
 		    ep->resume.have);
-	ep_resume_skip(ep);	/* nothing to read: done at once */
+	/* The reads wait for poll: a producer may pause for minutes
+	 * (a BGSAVE), while the connection is kept alive meanwhile. */
 }
 
 void
@@ -216,8 +223,9 @@ skip_done(struct ep *ep)
 }
 
 /*
- * Reads and hashes what the receiver has, a ring's worth at a time (the
- * ring holds nothing yet), so that the connection is served in between.
+ * Reads and hashes what the receiver has, once poll says the input is
+ * readable, INPUT_READ_MAX at a time into the ring (which holds nothing
+ * yet), so that the connection is served in between.
  */
 void
 ep_resume_skip(struct ep *ep)
