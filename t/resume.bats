@@ -323,3 +323,27 @@ resume_run() {
 	grep -q "bytes=$((30000000 - had)) .* connections=3 skipped=$had$" "$T/s.err"
 	cmp "$T/in" "$T/out"
 }
+
+@test "a peer without version 3 (an older sender): the --resume receiver says it cannot resume, and what to do" {
+	# A receiver without --resume stands for a sender of an older
+	# version: neither offers rcp-entropy/3 in the sender's direction.
+	printf 'part' >"$PART"
+	chmod 600 "$PART"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --accept-timeout 2 \
+	    --resume -o "$T/out"
+	wait_ready r
+	run rcp-quic-recv --connect "$ADDR" --pin "$PIN" 3>&-
+	[ "$status" -eq 1 ]
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -q "the peer does not speak rcp-entropy/3/c2s: a sender too old to resume (upgrade it, or run without --resume), or not a sender" "$T/r.err"
+	# Connecting, the other way round.
+	rm -f "$T/s.ready"
+	bg s rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --accept-timeout 5
+	wait_ready s
+	run rcp-quic-recv --connect "$ADDR" --pin "$PIN" --resume -o "$T/out" 3>&-
+	[ "$status" -eq 1 ]
+	assert_line --partial "rcp-quic-recv: the peer does not speak rcp-entropy/3/s2c: a sender too old to resume (upgrade it, or run without --resume), or not a sender"
+	[ ! -e "$T/out" ]
+	[ "$(cat "$PART")" = part ]
+}
