@@ -347,3 +347,23 @@ resume_run() {
 	[ ! -e "$T/out" ]
 	[ "$(cat "$PART")" = part ]
 }
+
+@test "a read error while the sender hashes what it skips: both ends say which error, status 1, the partial is kept" {
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	random_file "$T/in" 5000000
+	head -c 3000000 "$T/in" >"$PART"
+	chmod 600 "$PART"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
+	wait_ready r
+	LD_PRELOAD="$TOP/build/libfault_inject.so" FAULT_READ_FD=file \
+	    FAULT_READ_AFTER=1000000 run rcp-quic-send --connect "$ADDR" \
+	    --pin "$PIN" "$T/in" 3>&-
+	[ "$status" -eq 1 ]
+	assert_output "rcp-quic-send: $T/in: read error: Input/output error"
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -qx "rcp-quic-recv: peer failed: sender input failed: read: Input/output error" "$T/r.err"
+	[ "$(size_of "$PART")" -eq 3000000 ]
+	[ ! -e "$T/out" ]
+}
