@@ -56,6 +56,7 @@ struct output {
 	struct atomic_out ao;
 	int atomic;
 	int resume;		/* ao is in partial mode */
+	char *partial_name;	/* resume: what a write error names */
 };
 
 /*
@@ -118,6 +119,12 @@ open_partial_output(struct output *out, const char *output,
 	    &e) != 0) {
 		atomic_out_abort(&out->ao);
 		diag_die_error(&e);
+	}
+	/* The file written is the partial one: a write error names it.
+	 * A copy: ao's own goes when the file is published. */
+	if ((out->partial_name = strdup(out->ao.tmp_path)) == NULL) {
+		atomic_out_abort(&out->ao);
+		diag_die(EXIT_FAIL, "%s: %s", output, strerror(errno));
 	}
 	out->atomic = out->resume = 1;
 	o->resume = 1;
@@ -237,7 +244,7 @@ main(int argc, char *argv[])
 	}
 	progress_init(&prog, c.progress_label, 0, 0);
 	c.o.progress = &prog;
-	c.o.data_name = output;
+	c.o.data_name = out.resume ? out.partial_name : output;
 	c.o.finish = finish_output;
 	c.o.finish_arg = &out;
 	c.o.log = quic_main_log;
@@ -248,6 +255,7 @@ main(int argc, char *argv[])
 	quic_cli_free(&c);
 	if (rc != 0)
 		fail(&out, &e);
+	free(out.partial_name);
 	quic_main_die_if_signalled();
 	return EXIT_OK;
 }

@@ -367,3 +367,25 @@ resume_run() {
 	[ "$(size_of "$PART")" -eq 3000000 ]
 	[ ! -e "$T/out" ]
 }
+
+@test "a full disk while appending: the write error names the partial file, which keeps a prefix, and the next run finishes" {
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	random_file "$T/in" 5000000
+	head -c 1000000 "$T/in" >"$PART"
+	chmod 600 "$PART"
+	LD_PRELOAD="$TOP/build/libfault_inject.so" FAULT_WRITE_FD=file \
+	    FAULT_WRITE_AFTER=1500000 FAULT_ERRNO=ENOSPC bg r rcp-quic-recv \
+	    --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+	[ "$status" -eq 1 ]
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -qx "rcp-quic-recv: $PART: write error: No space left on device" "$T/r.err"
+	grep -qx "rcp-quic-recv: kept 2500000 bytes in $PART; run again with --resume to continue" "$T/r.err"
+	cmp -n 2500000 "$T/in" "$PART"
+	[ ! -e "$T/out" ]
+	SIZE=5000000
+	resume_run
+}
