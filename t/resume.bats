@@ -356,7 +356,7 @@ resume_run() {
 	chmod 600 "$PART"
 	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
 	wait_ready r
-	LD_PRELOAD="$TOP/build/libfault_inject.so" FAULT_READ_FD=file \
+	LD_PRELOAD="$(fault_preload rcp-quic-send)" FAULT_READ_FD=file \
 	    FAULT_READ_AFTER=1000000 run rcp-quic-send --connect "$ADDR" \
 	    --pin "$PIN" "$T/in" 3>&-
 	[ "$status" -eq 1 ]
@@ -374,7 +374,7 @@ resume_run() {
 	random_file "$T/in" 5000000
 	head -c 1000000 "$T/in" >"$PART"
 	chmod 600 "$PART"
-	LD_PRELOAD="$TOP/build/libfault_inject.so" FAULT_WRITE_FD=file \
+	LD_PRELOAD="$(fault_preload rcp-quic-recv)" FAULT_WRITE_FD=file \
 	    FAULT_WRITE_AFTER=1500000 FAULT_ERRNO=ENOSPC bg r rcp-quic-recv \
 	    --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
 	wait_ready r
