@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_out.h"
@@ -134,6 +135,24 @@ open_partial_output(struct output *out, const char *output,
 }
 
 /*
+ * What the partial file holds: by its descriptor, or once a failed
+ * commit closed it (and kept the file), by its name.  0, or -1.
+ */
+static int
+kept_size(const struct output *out, uint64_t *kept)
+{
+	struct stat st;
+
+	if (atomic_out_partial_size(&out->ao, kept) == 0)
+		return 0;
+	if (out->partial_name == NULL || lstat(out->partial_name, &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return -1;
+	*kept = (uint64_t)st.st_size;
+	return 0;
+}
+
+/*
  * After a failed transfer: FILE is left as it was; with --resume what
  * arrived stays in the partial file, and the last line says where (or
  * that resuming cannot help, when the sender's input is no longer the
@@ -146,12 +165,11 @@ fail(struct output *out, const struct rcp_error *e)
 	char note[PATH_MAX + 128] = "";
 	uint64_t kept;
 
-	if (out->resume && atomic_out_partial_size(&out->ao, &kept) == 0 &&
-	    kept > 0) {
+	if (out->resume && kept_size(out, &kept) == 0 && kept > 0) {
 		if (e->status == EXIT_DATA) {
 			/* The sender's reason and the way out, one line. */
 			snprintf(note, sizeof(note), "%s; remove %s or run "
-			    "without --resume", e->msg, out->ao.tmp_path);
+			    "without --resume", e->msg, out->partial_name);
 			if (out->atomic)
 				atomic_out_abort(&out->ao);
 			quic_main_die_if_signalled();
@@ -159,7 +177,7 @@ fail(struct output *out, const struct rcp_error *e)
 		} else
 			snprintf(note, sizeof(note), "kept %" PRIu64 " bytes "
 			    "in %s; run again with --resume to continue",
-			    kept, out->ao.tmp_path);
+			    kept, out->partial_name);
 	}
 	if (out->atomic)
 		atomic_out_abort(&out->ao);

@@ -389,3 +389,28 @@ resume_run() {
 	SIZE=5000000
 	resume_run
 }
+
+@test "a commit that fails (fsync): the partial keeps its bytes and its recorded size, the last line says so, the next run publishes" {
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	random_file "$T/in" 3000000
+	LD_PRELOAD="$(fault_preload rcp-quic-recv)" FAULT_CALL=fsync \
+	    bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume \
+	    -o "$T/out"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+	[ "$status" -eq 1 ]
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	run tail -1 "$T/r.err"
+	assert_output "rcp-quic-recv: kept 3000000 bytes in $PART; run again with --resume to continue"
+	[ ! -e "$T/out" ]
+	touch "$T/x"
+	if command -v getfattr >/dev/null &&
+	    setfattr -n user.t -v 1 "$T/x" 2>/dev/null; then
+		run getfattr --absolute-names --only-values -n user.rcp.source-size "$PART"
+		assert_output 3000000
+	fi
+	SIZE=3000000
+	resume_run
+}

@@ -355,14 +355,22 @@ atomic_partial_publish(struct atomic_out *ao, struct rcp_error *e)
 }
 
 /*
- * A failed commit may have given the file the target's owner and mode:
- * it becomes ours and 0600 again, so that the next run takes it.  Then
- * fsync, so that the bytes a later run trusts outlive a crash too.
+ * A failed commit may have given the file the target's owner and mode,
+ * and removed the recorded size: it becomes ours and 0600 again, with
+ * the size, so that the next run takes it as it was.  Then fsync, so
+ * that the bytes a later run trusts outlive a crash too.
  */
 static void
-partial_keep(int fd)
+partial_keep(int fd, uint64_t source_size)
 {
+	char text[SIZE_TEXT_MAX];
 	struct stat st;
+
+	if (source_size != ATOMIC_OUT_SIZE_UNKNOWN) {
+		snprintf(text, sizeof(text), "%" PRIu64, source_size);
+		(void)fsetxattr(fd, ATOMIC_OUT_SIZE_XATTR, text, strlen(text),
+		    0);
+	}
 
 	if (fstat(fd, &st) == 0) {
 		if (st.st_uid != geteuid())
@@ -386,7 +394,7 @@ atomic_partial_abort(struct atomic_out *ao)
 		    names_fd(ao->tmp_path, ao->fd))
 			(void)unlink(ao->tmp_path);
 		else
-			partial_keep(ao->fd);
+			partial_keep(ao->fd, ao->source_size);
 		close(ao->fd);	/* and the lock with it */
 		ao->fd = -1;
 	}

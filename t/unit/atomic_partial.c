@@ -238,6 +238,7 @@ failed_commit(const char *dir)
 	if (open_partial(&ao, target, &have) != 0)
 		return;
 	write_text(&ao, "data");
+	check(atomic_out_partial_record_size(&ao, 9, &e) == 0, "record_size");
 	if (mkdir(target, 0755) != 0 || mkdir(inside, 0755) != 0) {
 		perror(target);
 		exit(2);
@@ -245,6 +246,8 @@ failed_commit(const char *dir)
 	check(atomic_out_commit(&ao, &e) == -1, "commit onto a directory");
 	check_text(partial, "data", "a failed commit keeps the bytes");
 	check(mode_of(partial) == 0600, "a failed commit leaves it 0600");
+	check(!have_xattrs || has_size_xattr(partial),
+	    "a failed commit keeps the recorded size");
 }
 
 /* Puts a file of its own, holding text, at name (mode 0600). */
