@@ -188,6 +188,7 @@ resume_run() {
 	    skip "no user extended attributes on this file system"
 	# The same first bytes, and more after them.
 	head -c 1000 /dev/zero >>"$T/in"
+	rm -f "$T"/r.ready
 	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
 	wait_ready r
 	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
