@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_out.h"
@@ -56,6 +57,7 @@ struct output {
 	struct atomic_out ao;
 	int atomic;
 	int resume;		/* ao is in partial mode */
+	char *partial_name;	/* resume: what a write error names */
 };
 
 /*
@@ -119,11 +121,35 @@ open_partial_output(struct output *out, const char *output,
 		atomic_out_abort(&out->ao);
 		diag_die_error(&e);
 	}
+	/* The file written is the partial one: a write error names it.
+	 * A copy: ao's own goes when the file is published. */
+	if ((out->partial_name = strdup(out->ao.tmp_path)) == NULL) {
+		atomic_out_abort(&out->ao);
+		diag_die(EXIT_FAIL, "%s: %s", output, strerror(errno));
+	}
 	out->atomic = out->resume = 1;
 	o->resume = 1;
 	o->resume_size = out->ao.source_size;
 	o->on_resume = record_source_size;
 	o->on_resume_arg = out;
+}
+
+/*
+ * What the partial file holds: by its descriptor, or once a failed
+ * commit closed it (and kept the file), by its name.  0, or -1.
+ */
+static int
+kept_size(const struct output *out, uint64_t *kept)
+{
+	struct stat st;
+
+	if (atomic_out_partial_size(&out->ao, kept) == 0)
+		return 0;
+	if (out->partial_name == NULL || lstat(out->partial_name, &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return -1;
+	*kept = (uint64_t)st.st_size;
+	return 0;
 }
 
 /*
@@ -139,12 +165,11 @@ fail(struct output *out, const struct rcp_error *e)
 	char note[PATH_MAX + 128] = "";
 	uint64_t kept;
 
-	if (out->resume && atomic_out_partial_size(&out->ao, &kept) == 0 &&
-	    kept > 0) {
+	if (out->resume && kept_size(out, &kept) == 0 && kept > 0) {
 		if (e->status == EXIT_DATA) {
 			/* The sender's reason and the way out, one line. */
 			snprintf(note, sizeof(note), "%s; remove %s or run "
-			    "without --resume", e->msg, out->ao.tmp_path);
+			    "without --resume", e->msg, out->partial_name);
 			if (out->atomic)
 				atomic_out_abort(&out->ao);
 			quic_main_die_if_signalled();
@@ -152,7 +177,7 @@ fail(struct output *out, const struct rcp_error *e)
 		} else
 			snprintf(note, sizeof(note), "kept %" PRIu64 " bytes "
 			    "in %s; run again with --resume to continue",
-			    kept, out->ao.tmp_path);
+			    kept, out->partial_name);
 	}
 	if (out->atomic)
 		atomic_out_abort(&out->ao);
@@ -237,7 +262,7 @@ main(int argc, char *argv[])
 	}
 	progress_init(&prog, c.progress_label, 0, 0);
 	c.o.progress = &prog;
-	c.o.data_name = output;
+	c.o.data_name = out.resume ? out.partial_name : output;
 	c.o.finish = finish_output;
 	c.o.finish_arg = &out;
 	c.o.log = quic_main_log;
@@ -248,6 +273,7 @@ main(int argc, char *argv[])
 	quic_cli_free(&c);
 	if (rc != 0)
 		fail(&out, &e);
+	free(out.partial_name);
 	quic_main_die_if_signalled();
 	return EXIT_OK;
 }

@@ -188,6 +188,7 @@ resume_run() {
 	    skip "no user extended attributes on this file system"
 	# The same first bytes, and more after them.
 	head -c 1000 /dev/zero >>"$T/in"
+	rm -f "$T"/r.ready
 	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
 	wait_ready r
 	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
@@ -338,4 +339,95 @@ resume_run() {
 	wait_exit r
 	[ "$r_rc" -eq 0 ]
 	cmp "$T/in" "$T/out"
+}
+
+@test "a peer without version 3 (an older sender): the --resume receiver says it cannot resume, and what to do" {
+	# A receiver without --resume stands for a sender of an older
+	# version: neither offers rcp-entropy/3 in the sender's direction.
+	printf 'part' >"$PART"
+	chmod 600 "$PART"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --accept-timeout 2 \
+	    --resume -o "$T/out"
+	wait_ready r
+	run rcp-quic-recv --connect "$ADDR" --pin "$PIN" 3>&-
+	[ "$status" -eq 1 ]
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -q "the peer does not speak rcp-entropy/3/c2s: a sender too old to resume (upgrade it, or run without --resume), or not a sender" "$T/r.err"
+	# Connecting, the other way round.
+	rm -f "$T/s.ready"
+	bg s rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --accept-timeout 5
+	wait_ready s
+	run rcp-quic-recv --connect "$ADDR" --pin "$PIN" --resume -o "$T/out" 3>&-
+	[ "$status" -eq 1 ]
+	assert_line --partial "rcp-quic-recv: the peer does not speak rcp-entropy/3/s2c: a sender too old to resume (upgrade it, or run without --resume), or not a sender"
+	[ ! -e "$T/out" ]
+	[ "$(cat "$PART")" = part ]
+}
+
+@test "a read error while the sender hashes what it skips: both ends say which error, status 1, the partial is kept" {
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	random_file "$T/in" 5000000
+	head -c 3000000 "$T/in" >"$PART"
+	chmod 600 "$PART"
+	bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
+	wait_ready r
+	LD_PRELOAD="$(fault_preload rcp-quic-send)" FAULT_READ_FD=file \
+	    FAULT_READ_AFTER=1000000 run rcp-quic-send --connect "$ADDR" \
+	    --pin "$PIN" "$T/in" 3>&-
+	[ "$status" -eq 1 ]
+	assert_output "rcp-quic-send: $T/in: read error: Input/output error"
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -qx "rcp-quic-recv: peer failed: sender input failed: read: Input/output error" "$T/r.err"
+	[ "$(size_of "$PART")" -eq 3000000 ]
+	[ ! -e "$T/out" ]
+}
+
+@test "a full disk while appending: the write error names the partial file, which keeps a prefix, and the next run finishes" {
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	random_file "$T/in" 5000000
+	head -c 1000000 "$T/in" >"$PART"
+	chmod 600 "$PART"
+	LD_PRELOAD="$(fault_preload rcp-quic-recv)" FAULT_WRITE_FD=file \
+	    FAULT_WRITE_AFTER=1500000 FAULT_ERRNO=ENOSPC bg r rcp-quic-recv \
+	    --listen 127.0.0.1:0 --ready-fd 3 --resume -o "$T/out"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+	[ "$status" -eq 1 ]
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	grep -qx "rcp-quic-recv: $PART: write error: No space left on device" "$T/r.err"
+	grep -qx "rcp-quic-recv: kept 2500000 bytes in $PART; run again with --resume to continue" "$T/r.err"
+	cmp -n 2500000 "$T/in" "$PART"
+	[ ! -e "$T/out" ]
+	SIZE=5000000
+	resume_run
+}
+
+@test "a commit that fails (fsync): the partial keeps its bytes and its recorded size, the last line says so, the next run publishes" {
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	random_file "$T/in" 3000000
+	LD_PRELOAD="$(fault_preload rcp-quic-recv)" FAULT_CALL=fsync \
+	    bg r rcp-quic-recv --listen 127.0.0.1:0 --ready-fd 3 --resume \
+	    -o "$T/out"
+	wait_ready r
+	run rcp-quic-send --connect "$ADDR" --pin "$PIN" "$T/in" 3>&-
+	[ "$status" -eq 1 ]
+	wait_exit r
+	[ "$r_rc" -eq 1 ]
+	run tail -1 "$T/r.err"
+	assert_output "rcp-quic-recv: kept 3000000 bytes in $PART; run again with --resume to continue"
+	[ ! -e "$T/out" ]
+	touch "$T/x"
+	if command -v getfattr >/dev/null &&
+	    setfattr -n user.t -v 1 "$T/x" 2>/dev/null; then
+		run getfattr --absolute-names --only-values -n user.rcp.source-size "$PART"
+		assert_output 3000000
+	fi
+	SIZE=3000000
+	resume_run
 }

@@ -212,22 +212,18 @@ nomem:
 	return error_set_errno(e, EXIT_FAIL, "%s", path);
 }
 
-/*
- * Gives the unnamed temporary file a fresh ".BASE.XXXXXX" name beside
- * the target.  Returns 0, or -1 with errno set.
- */
-static int
-atomic_out_link(struct atomic_out *ao)
+int
+atomic_out_link_fresh(int fd, const char *path, char **out)
 {
 	char proc[64], *name;
 	size_t len;
 	unsigned attempt;
 	int rc = -1;
 
-	if ((name = atomic_out_tmp_name(ao->path)) == NULL)
+	if ((name = atomic_out_tmp_name(path)) == NULL)
 		return -1;
 	len = strlen(name);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ao->fd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	for (attempt = 0; attempt < 100; attempt++) {
 		unsigned v = ((unsigned)getpid() * 2654435761u + attempt *
 		    40503u) & 0xffffffu;
@@ -236,7 +232,7 @@ atomic_out_link(struct atomic_out *ao)
 		rc = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
 		/* Without /proc, AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */
 		if (rc != 0 && errno == ENOENT)
-			rc = linkat(ao->fd, "", AT_FDCWD, name, AT_EMPTY_PATH);
+			rc = linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH);
 		if (rc == 0 || errno != EEXIST)
 			break;
 	}
@@ -244,6 +240,21 @@ atomic_out_link(struct atomic_out *ao)
 		free(name);
 		return -1;
 	}
+	*out = name;
+	return 0;
+}
+
+/*
+ * Gives the unnamed temporary file a fresh ".BASE.XXXXXX" name beside
+ * the target.  Returns 0, or -1 with errno set.
+ */
+static int
+atomic_out_link(struct atomic_out *ao)
+{
+	char *name;
+
+	if (atomic_out_link_fresh(ao->fd, ao->path, &name) != 0)
+		return -1;
 	ao->tmp_path = name;
 	pending_tmp = name;
 	return 0;

@@ -20,6 +20,12 @@ int atomic_out_target(struct atomic_out *ao, const char *path, mode_t *kind,
     struct rcp_error *e);
 /* fsync(2)s the directory holding path: makes a rename there durable. */
 void atomic_out_sync_dir(const char *path);
+/*
+ * Links the open file fd to a fresh ".BASE.XXXXXX" beside path, by the
+ * descriptor (/proc/self/fd, else AT_EMPTY_PATH), and returns that name
+ * in *name (the caller frees it).  0, or -1 with errno.
+ */
+int atomic_out_link_fresh(int fd, const char *path, char **name);
 
 /* Partial mode's own commit, abort and sync step (atomic_partial.c). */
 int atomic_partial_publish(struct atomic_out *ao, struct rcp_error *e);

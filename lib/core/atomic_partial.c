@@ -305,18 +305,44 @@ atomic_partial_forget_size(struct atomic_out *ao)
 
 /*
  * sync has given the file the target's owner and mode and fsynced it.
- * It is renamed while still open and locked: a run that opened the name
- * just before finds, once it has the lock, that the name is no longer
- * its file (partial_lock).
+ * What is published is the open file itself, not whatever the partial
+ * name holds by now: an operator may have removed that name during the
+ * transfer, and another run, or anyone who may write the directory,
+ * put another file there.  So the file gets a fresh name by its
+ * descriptor, which is renamed over the target; then the partial name
+ * goes, if it is still this file.  The file stays open and locked
+ * throughout: a run that opened the name just before finds, once it
+ * has the lock, that the name is no longer its file (partial_lock).
+ * Without a way to link by descriptor, the partial name itself is
+ * renamed, once it is checked to be still this file.
  */
 int
 atomic_partial_publish(struct atomic_out *ao, struct rcp_error *e)
 {
-	if (rename(ao->tmp_path, ao->path) != 0) {
-		error_set_errno(e, EXIT_FAIL, "%s: rename", ao->path);
+	char *fresh = NULL;
+	const char *from;
+
+	if (atomic_out_link_fresh(ao->fd, ao->path, &fresh) == 0)
+		from = fresh;
+	else if (names_fd(ao->tmp_path, ao->fd))
+		from = ao->tmp_path;
+	else {
+		error_set(e, EXIT_FAIL, "%s: not published: %s is no longer "
+		    "the file this transfer wrote", ao->path, ao->tmp_path);
 		atomic_partial_abort(ao);
 		return -1;
 	}
+	if (rename(from, ao->path) != 0) {
+		error_set_errno(e, EXIT_FAIL, "%s: rename", ao->path);
+		if (fresh != NULL)
+			(void)unlink(fresh);
+		free(fresh);
+		atomic_partial_abort(ao);
+		return -1;
+	}
+	if (fresh != NULL && names_fd(ao->tmp_path, ao->fd))
+		(void)unlink(ao->tmp_path);
+	free(fresh);
 	free(ao->tmp_path);
 	ao->tmp_path = NULL;
 	atomic_out_sync_dir(ao->path);
@@ -329,14 +355,22 @@ atomic_partial_publish(struct atomic_out *ao, struct rcp_error *e)
 }
 
 /*
- * A failed commit may have given the file the target's owner and mode:
- * it becomes ours and 0600 again, so that the next run takes it.  Then
- * fsync, so that the bytes a later run trusts outlive a crash too.
+ * A failed commit may have given the file the target's owner and mode,
+ * and removed the recorded size: it becomes ours and 0600 again, with
+ * the size, so that the next run takes it as it was.  Then fsync, so
+ * that the bytes a later run trusts outlive a crash too.
  */
 static void
-partial_keep(int fd)
+partial_keep(int fd, uint64_t source_size)
 {
+	char text[SIZE_TEXT_MAX];
 	struct stat st;
+
+	if (source_size != ATOMIC_OUT_SIZE_UNKNOWN) {
+		snprintf(text, sizeof(text), "%" PRIu64, source_size);
+		(void)fsetxattr(fd, ATOMIC_OUT_SIZE_XATTR, text, strlen(text),
+		    0);
+	}
 
 	if (fstat(fd, &st) == 0) {
 		if (st.st_uid != geteuid())
@@ -353,12 +387,14 @@ atomic_partial_abort(struct atomic_out *ao)
 	uint64_t size;
 
 	if (ao->fd >= 0) {
-		/* Still locked: the name is ours to remove. */
+		/* Still locked: the name is ours to remove, if it is still
+		 * this file (not one put there since). */
 		if (ao->tmp_path != NULL &&
-		    atomic_out_partial_size(ao, &size) == 0 && size == 0)
+		    atomic_out_partial_size(ao, &size) == 0 && size == 0 &&
+		    names_fd(ao->tmp_path, ao->fd))
 			(void)unlink(ao->tmp_path);
 		else
-			partial_keep(ao->fd);
+			partial_keep(ao->fd, ao->source_size);
 		close(ao->fd);	/* and the lock with it */
 		ao->fd = -1;
 	}

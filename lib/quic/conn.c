@@ -266,6 +266,23 @@ ep_attempt_forget(struct ep *ep)
 /* ---- incoming ---------------------------------------------------------- */
 
 /*
+ * A --resume receiver offers version 3 alone on its first connection,
+ * so a peer without it fails the handshake (no_application_protocol):
+ * an older sender, most likely.  Sets the failure and returns 1 then.
+ */
+static int
+resume_unspoken(struct ep *ep, uint8_t alert)
+{
+	if (alert != 120 || ep->is_sender || ep->auth.nalpn != 1 ||
+	    strstr(ep->auth.alpn[0], "/3/") == NULL)
+		return 0;
+	ep_fail(ep, EXIT_FAIL, "the peer does not speak %s: a sender too "
+	    "old to resume (upgrade it, or run without --resume), or not a "
+	    "sender", ep->auth.alpn[0]);
+	return 1;
+}
+
+/*
  * The peer closed the connection (we are draining): decide what that
  * means for us.
  */
@@ -302,7 +319,8 @@ peer_closed(struct ep *ep)
 		uint8_t alert = (uint8_t)(cc->error_code - NGTCP2_CRYPTO_ERROR);
 		int status;
 		const char *hint = quic_alert_hint(alert, &status);
-		ep_fail(ep, status, "%s (TLS alert %u)", hint, alert);
+		if (!resume_unspoken(ep, alert))
+			ep_fail(ep, status, "%s (TLS alert %u)", hint, alert);
 		return;
 	}
 	ep_fail(ep, EXIT_FAIL, "peer closed the connection: transport error "
@@ -328,6 +346,8 @@ local_crypto_error(struct ep *ep)
 			    ep->auth.expect_pin, ep->auth.got_pin);
 		return;
 	}
+	if (resume_unspoken(ep, alert))
+		return;
 	ep_fail(ep, EXIT_FAIL, "TLS handshake failed (alert %u)%s", alert,
 	    alert == 120 ? ": peer does not speak this protocol direction "
 	    "(two senders or two receivers?)" : "");

@@ -247,8 +247,11 @@ ep_resume_skip(struct ep *ep)
 		return;
 	if (n < 0) {
 		int err = errno;
-		ep_fail_told(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL, "sender input "
-		    "failed", "%s: read error: %s", ep->o->data_name != NULL ?
+		/* Told as stream.c tells it: the receiver prints why. */
+		snprintf(why, sizeof(why), "sender input failed: read: %s",
+		    strerror(err));
+		ep_fail_told(ep, QUIC_APP_SENDER_INPUT, EXIT_FAIL, why,
+		    "%s: read error: %s", ep->o->data_name != NULL ?
 		    ep->o->data_name : "stdin", strerror(err));
 		ep->data_failed = 1;
 		return;

@@ -238,6 +238,7 @@ failed_commit(const char *dir)
 	if (open_partial(&ao, target, &have) != 0)
 		return;
 	write_text(&ao, "data");
+	check(atomic_out_partial_record_size(&ao, 9, &e) == 0, "record_size");
 	if (mkdir(target, 0755) != 0 || mkdir(inside, 0755) != 0) {
 		perror(target);
 		exit(2);
@@ -245,6 +246,82 @@ failed_commit(const char *dir)
 	check(atomic_out_commit(&ao, &e) == -1, "commit onto a directory");
 	check_text(partial, "data", "a failed commit keeps the bytes");
 	check(mode_of(partial) == 0600, "a failed commit leaves it 0600");
+	check(!have_xattrs || has_size_xattr(partial),
+	    "a failed commit keeps the recorded size");
+}
+
+/* Puts a file of its own, holding text, at name (mode 0600). */
+static void
+plant(const char *name, const char *text)
+{
+	int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    close(fd) != 0) {
+		perror(name);
+		exit(2);
+	}
+}
+
+/*
+ * The partial name is taken from a run that holds its partial file, and
+ * another file is put there (an operator's rm or mv, then a second
+ * --resume run; or anyone who may write the directory): the run
+ * publishes the file it wrote, or nothing, never what the name holds by
+ * then; nor does an empty run's abort remove that other file.
+ */
+static void
+name_replaced(const char *dir)
+{
+	char target[4096], partial[4200], moved[4300];
+	struct atomic_out ao;
+	struct rcp_error e;
+	uint64_t have;
+
+	snprintf(target, sizeof(target), "%s/swapped", dir);
+	snprintf(partial, sizeof(partial), "%s.rcp-partial", target);
+	snprintf(moved, sizeof(moved), "%s.moved", partial);
+
+	/* Moved away: still a file with a name, which is published. */
+	if (open_partial(&ao, target, &have) != 0)
+		return;
+	write_text(&ao, "ours, whole");
+	check(rename(partial, moved) == 0, "move the partial file away");
+	plant(partial, "another run's");
+	check(atomic_out_commit(&ao, &e) == 0, "commit a moved partial file");
+	check_text(target, "ours, whole",
+	    "a commit publishes the file it wrote");
+	check(mode_of(target) == 0644, "published with the target's mode");
+	check_text(partial, "another run's",
+	    "the file now at the partial name is left alone");
+	check(unlink(partial) == 0 && unlink(target) == 0 &&
+	    unlink(moved) == 0, "clean up");
+
+	/* Removed: nothing left to publish but the other file. */
+	if (open_partial(&ao, target, &have) != 0)
+		return;
+	write_text(&ao, "ours, whole");
+	check(unlink(partial) == 0, "unlink the partial name");
+	plant(partial, "another run's");
+	checks++;
+	if (atomic_out_commit(&ao, &e) == 0 || strstr(e.msg,
+	    "is no longer the file this transfer wrote") == NULL) {
+		failures++;
+		printf("FAIL a commit of a removed partial file: %s\n",
+		    e.msg);
+	}
+	check(!exists(target), "... publishes nothing");
+	check_text(partial, "another run's", "... leaves the other alone");
+	check(unlink(partial) == 0, "unlink the planted file");
+
+	/* An empty run's abort. */
+	if (open_partial(&ao, target, &have) != 0)
+		return;
+	check(unlink(partial) == 0, "unlink the empty partial name");
+	plant(partial, "planted");
+	atomic_out_abort(&ao);
+	check_text(partial, "planted",
+	    "an empty run's abort removes only its own file");
 }
 
 int
@@ -260,6 +337,7 @@ main(int argc, char *argv[])
 	recorded_sizes(argv[1]);
 	locked_and_empty(argv[1]);
 	failed_commit(argv[1]);
+	name_replaced(argv[1]);
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures != 0;
 }
