@@ -45,16 +45,19 @@ handshake_completed_cb(ngtcp2_conn *conn, void *ud)
 		    ep->auth.alpn[i]))
 			break;
 	if (i == ep->auth.nalpn) {
-		if (!ep->is_sender && ep->o->resume)
-			ep_fail(ep, EXIT_FAIL, "the sender cannot resume (it "
-			    "does not speak %s): upgrade it, or run without "
-			    "--resume", ep->auth.alpn[0]);
-		else
-			ep_fail(ep, EXIT_FAIL, "peer did not agree on %s",
-			    ep->auth.alpn[0]);
+		ep_fail(ep, EXIT_FAIL, "peer did not agree on %s",
+		    ep->auth.alpn[0]);
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	}
 	ep->resume.on = strstr(ep->auth.alpn[i], "/3/") != NULL;
+	/* Never append a whole stream to a partial file: a receiver asked
+	 * to resume goes on only with the request said (TLS ensures it). */
+	if (!ep->is_sender && ep->link != NULL && ep->link->alpn_v3 &&
+	    !ep->resume.on) {
+		ep_fail(ep, EXIT_FAIL, "protocol error: %s agreed without "
+		    "--resume", ep->auth.alpn[i]);
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	}
 	ep->striped = ep->resume.on || strstr(ep->auth.alpn[i], "/2/") != NULL;
 	if (ep->striped)
 		ep->hdr_len = QUIC_STRIPE_HDR_LEN +

@@ -44,6 +44,7 @@ static void
 progress_protocol(struct ep *ep)
 {
 	if (ep->is_sender) {
+		ep_resume_deadline(ep);
 		ep_stream_open(ep);
 		if (ep->sid >= 0) {
 			/* The count goes with the stream: keep the last. */

@@ -395,6 +395,7 @@ int ep_resume_answered(struct ep *ep, const uint8_t *ok);
 void ep_resume_take(struct ep *ep, const uint8_t *data, size_t len, int fin);
 int ep_resume_input(const struct ep *ep);
 void ep_resume_skip(struct ep *ep);
+void ep_resume_deadline(struct ep *ep);
 void ep_resume_free(struct ep *ep);
 
 /* udp.c (the UDP socket) */

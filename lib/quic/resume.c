@@ -87,6 +87,7 @@ ep_resume_answered(struct ep *ep, const uint8_t *ok)
 		    PRIu64 " bytes, now %" PRIu64 ")", o->resume_size, size);
 		return -1;
 	}
+	ep->t_start = clock_now();	/* as the sender's: after the skip */
 	if (o->on_resume != NULL && o->on_resume(o->on_resume_arg, size,
 	    &e) != 0) {
 		ep_fail_told(ep, QUIC_APP_RECEIVER_OUTPUT, e.status,
@@ -98,6 +99,26 @@ ep_resume_answered(struct ep *ep, const uint8_t *ok)
 }
 
 /* ---- sender ------------------------------------------------------------ */
+
+/*
+ * A receiver that never says what it has would hold the sender (and
+ * its producer) for as long as keep-alives last: it gets
+ * --connect-timeout from the handshake, as a handshake does.
+ */
+void
+ep_resume_deadline(struct ep *ep)
+{
+	unsigned secs = ep->o->connect_timeout ? ep->o->connect_timeout :
+	    QUIC_DEFAULT_CONNECT_TIMEOUT;
+
+	if (!ep->is_sender || !ep->resume.on || ep->resume.len ==
+	    RESUME_REQ_LEN || ep->t_start == 0 || ep->failed ||
+	    clock_now() - ep->t_start < secs)
+		return;
+	ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL, "protocol error: no "
+	    "--resume request from the receiver within %u s "
+	    "(--connect-timeout)", secs);
+}
 
 /* The input: the caller's, even while a stripe's pipe is data_fd. */
 int
@@ -182,6 +203,8 @@ ep_resume_take(struct ep *ep, const uint8_t *data, size_t len, int fin)
 {
 	size_t n = RESUME_REQ_LEN - ep->resume.len;
 
+	if (len == 0 && fin && ep->resume.len == RESUME_REQ_LEN)
+		return;		/* a bare FIN after the request: legal */
 	if (ep->resume.len == RESUME_REQ_LEN || len > n ||
 	    (fin && ep->resume.len + len < RESUME_REQ_LEN)) {
 		ep_fail_app(ep, QUIC_APP_PROTOCOL, EXIT_FAIL, "protocol error: "
@@ -209,6 +232,8 @@ skip_done(struct ep *ep)
 		refuse(ep, "the source changed since the partial transfer");
 		return;
 	}
+	/* --stats' seconds count the data, not the hashing before it. */
+	ep->t_start = clock_now();
 	memcpy(ep->hdr, RESUME_OK_MAGIC, 8);
 	be64_put(ep->hdr + 8, ep->resume.have);
 	be64_put(ep->hdr + 16, ep->resume.size);
