@@ -316,3 +316,15 @@ transfer_to_out() {
 	cmp "$T/data" "$T/out"
 	[ ! -e "$T/out.rcp-partial" ]
 }
+
+@test "an empty -o is refused before listening, with --resume or not, and creates nothing" {
+	cd "$T"
+	run rcp-quic-recv --listen 127.0.0.1:0 -o ''
+	assert_failure 2
+	assert_line 'rcp-quic-recv: empty output file name'
+	run rcp-quic-recv --listen 127.0.0.1:0 --resume -o ''
+	assert_failure 2
+	assert_line 'rcp-quic-recv: --resume needs -o to name a regular file: empty output file name'
+	run ls -A "$T"
+	assert_output ''
+}

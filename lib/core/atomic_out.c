@@ -142,6 +142,9 @@ atomic_out_target(struct atomic_out *ao, const char *path, mode_t *kind,
 	memset(ao, 0, sizeof(*ao));
 	ao->fd = -1;
 	ao->source_size = ATOMIC_OUT_SIZE_UNKNOWN;
+	/* "" would name "./.rcp-partial" or a temporary file of nothing. */
+	if (path[0] == '\0')
+		return error_set(e, EXIT_USAGE, "empty output file name");
 	if ((ao->path = follow_links(path)) == NULL)
 		return error_set_errno(e, EXIT_FAIL, "%s", path);
 	if (stat(ao->path, &st) != 0) {
