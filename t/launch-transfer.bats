@@ -470,6 +470,19 @@ wait_size() {
 	[ "$(size_of "$T/got.rcp-partial")" -eq 5000000 ]
 }
 
+@test "--pull --resume into a full disk: the error names the partial file, which keeps what was written" {
+	[ -f "$TOP/build/libfault_inject.so" ] ||
+	    skip "no build/libfault_inject.so: run the tests through make check"
+	LD_PRELOAD="$(fault_preload rcp-launch)" FAULT_WRITE_FD=file \
+	    FAULT_WRITE_AFTER=3000000 FAULT_ERRNO=ENOSPC run rcp-launch --pull \
+	    "${B[@]}" --resume --output "$T/got" testhost cat "$BIG"
+	assert_failure 1
+	assert_line "rcp-launch: $T/got.rcp-partial: write error: No space left on device"
+	assert_line "rcp-launch: kept 3000000 bytes in $T/got.rcp-partial; run again with --resume to continue"
+	cmp -n 3000000 "$BIG" "$T/got.rcp-partial"
+	[ ! -e "$T/got" ]
+}
+
 @test "--push --output: the remote file is published whole, nothing of the command runs" {
 	run rcp-launch --push "${B[@]}" --output "$T/rgot" testhost <"$BIG"
 	assert_success

@@ -243,7 +243,8 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.identity = l->id;
 	x->o.data_fd = !pull ? STDIN_FILENO : l->out_open ? l->out.ao.fd :
 	    STDOUT_FILENO;
-	x->o.data_name = pull ? l->o->output : NULL;
+	x->o.data_name = pull && l->out_open ? launch_output_name(&l->out,
+	    l->o->output) : NULL;
 	x->o.progress = &l->prog;
 	x->o.limit_rate = pull ? 0 : l->o->limit_rate;
 	x->o.connections = l->o->connections;	/* 0: auto */
@@ -554,8 +555,10 @@ free_launch(struct launch *l)
 	for (i = 0; i < l->n; i++)
 		free_side(&l->side[i]);
 	/* An --output not published is removed (a second abort is safe). */
-	if (l->out_open && !l->xfer.abandoned)
+	if (l->out_open && !l->xfer.abandoned) {
 		atomic_out_abort(&l->out.ao);
+		launch_output_free(&l->out);
+	}
 	*l->o->cancel_fd = -1;
 	ssh_xfer_free(&l->xfer);
 	quic_identity_free(l->id);

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "output.h"
@@ -31,7 +32,25 @@ launch_output_open(struct launch_output *lo, const char *path, int resume,
 		atomic_out_abort(&lo->ao);
 		return -1;
 	}
+	/* A copy: ao's own goes when the file is published. */
+	if ((lo->partial_name = strdup(lo->ao.tmp_path)) == NULL) {
+		atomic_out_abort(&lo->ao);
+		return error_set_errno(e, EXIT_FAIL, "%s", path);
+	}
 	return 0;
+}
+
+const char *
+launch_output_name(const struct launch_output *lo, const char *path)
+{
+	return lo->partial_name != NULL ? lo->partial_name : path;
+}
+
+void
+launch_output_free(struct launch_output *lo)
+{
+	free(lo->partial_name);
+	lo->partial_name = NULL;
 }
 
 /* quic_opts.on_resume: the sender's size, for the next run to check. */

@@ -14,9 +14,14 @@ struct launch_output {
 	int resume;
 	uint64_t have;			/* --resume: bytes already there */
 	uint8_t sha256[32];		/* ... and their digest */
+	char *partial_name;		/* --resume: the file written */
 };
 
 /* Opens FILE (or its partial file).  0, or -1 with e. */
+/* The name a write error gives: FILE, or its partial file. */
+const char *launch_output_name(const struct launch_output *lo,
+    const char *path);
+void launch_output_free(struct launch_output *lo);
 int launch_output_open(struct launch_output *lo, const char *path,
     int resume, struct rcp_error *e);
 /* --resume: what the receiving end tells the sender (quic.h). */
