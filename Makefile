@@ -22,6 +22,9 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 ALL_CFLAGS += $(SANFLAGS)
 ALL_LDFLAGS += $(SANFLAGS)
+# A report must not pass for the failure a test expects (status 1).
+export ASAN_OPTIONS ?= exitcode=86
+export UBSAN_OPTIONS ?= exitcode=86
 endif
 
 # One pkg-config call per dependency, each only where it is used, each

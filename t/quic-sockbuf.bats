@@ -66,11 +66,13 @@ no_warning() {
 }
 
 @test "a receive buffer capped below what a 40 ms path needs: one warning, with the sysctl" {
+	# A loaded machine (the sanitizers, another suite) stretches the
+	# measured round trip past 50 ms: the figures follow it.
 	wan_up
 	transfer wan FAULT_RMEM_MAX=212992 ""
 	run grep -c 'warning: UDP' "$T/r.err"
 	assert_output 1
-	grep -Eq "^rcp-quic-recv: warning: UDP receive buffer capped at 208 KiB by net.core.rmem_max, below the [4-5]\.[0-9] MiB that 1 Gbit/s needs at this path's 4[0-9]\.[0-9] ms round trip; for full speed: sysctl -w net.core.rmem_max=8388608$" "$T/r.err" ||
+	grep -Eq "^rcp-quic-recv: warning: UDP receive buffer capped at 208 KiB by net.core.rmem_max, below the [4-9]\.[0-9] MiB that 1 Gbit/s needs at this path's [4-7][0-9]\.[0-9] ms round trip; for full speed: sysctl -w net.core.rmem_max=8388608$" "$T/r.err" ||
 	    { cat "$T/r.err"; false; }
 	run grep 'warning: UDP' "$T/s.err"
 	assert_failure 1
