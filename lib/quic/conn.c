@@ -312,7 +312,7 @@ peer_closed(struct ep *ep)
 			    rl ? reason : "no reason given");
 			return;
 		}
-		ep_fail(ep, EXIT_FAIL, "peer failed: %s", rl ? reason :
+		ep_fail(ep, EXIT_FAIL, PEER_FAILED "%s", rl ? reason :
 		    "no reason given");
 		return;
 	}

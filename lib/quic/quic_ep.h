@@ -128,6 +128,8 @@
 #define RESUME_REQ_LEN 56
 #define RESUME_OK_LEN 24
 #define EP_HDR_MAX (RESUME_OK_LEN + QUIC_STRIPE_HDR_LEN)
+/* How a peer's own reason for closing starts (stripe.c prefers it). */
+#define PEER_FAILED "peer failed: "
 /*
  * s: a handshake whose peer sent nothing new this long may give way to a
  * newcomer when the table is full.  Long enough for a live peer's

@@ -536,14 +536,25 @@ stripe_release(struct stripe *s)
 /* ---- the whole transfer ----------------------------------------------- */
 
 /*
- * The verdict of a failed striped transfer: the connection that failed
- * first for a reason of its own, not one stopped because another did.
+ * The verdict of a failed striped transfer: our own input or output
+ * failing; else the peer's own reason, when a connection got it (the
+ * others may only have seen the peer's port close, first on a loaded
+ * machine); else the connection that failed for a reason of its own,
+ * not one stopped because another did.
  */
 static void
 stripe_verdict(struct stripe_set *set, struct rcp_error *e)
 {
 	unsigned k;
 
+	for (k = 0; k < set->started && !set->failed; k++)
+		if (set->s[k].rc != 0 && set->s[k].st.data_failed)
+			stripe_fail(set, &set->s[k].e);
+	for (k = 0; k < set->started && !set->failed; k++)
+		if (set->s[k].rc != 0 && strncmp(set->s[k].e.msg, PEER_FAILED,
+		    sizeof(PEER_FAILED) - 1) == 0 && strstr(set->s[k].e.msg,
+		    STRIPE_CANCELLED) == NULL)
+			stripe_fail(set, &set->s[k].e);
 	for (k = 0; k < set->started && !set->failed; k++)
 		if (set->s[k].rc != 0 && strstr(set->s[k].e.msg,
 		    STRIPE_CANCELLED) == NULL)
