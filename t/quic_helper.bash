@@ -14,6 +14,9 @@ quic_setup() {
 bg() {
 	local name=$1
 	shift
+	# The child truncates it only once it runs: a ready line left by
+	# an earlier NAME must not be read as this one's.
+	rm -f "$T/$name.ready"
 	"$@" 3>"$T/$name.ready" 2>"$T/$name.err" &
 	PIDS+=($!)
 	printf -v "${name}_pid" '%s' "$!"
