@@ -16,6 +16,9 @@ step="setting up"
 
 cleanup() {
 	local rc=$?
+	# Whatever fails here (a server already gone), the rest must run
+	# and the step be said: errexit would stop the trap halfway.
+	set +e
 	declare -F sshd_stop >/dev/null && sshd_stop
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
