@@ -13,10 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic_out.h"
 #include "cli.h"
 #include "io.h"
 #include "progress.h"
@@ -24,6 +22,7 @@
 #include "quic_cli.h"
 #include "rcp-quic-main.h"
 #include "rcp.h"
+#include "resume_out.h"
 #include "wipe.h"
 
 /* Our own options, beyond quic_cli.h's. */
@@ -54,10 +53,8 @@ usage(const char *reason)
 }
 
 struct output {
-	struct atomic_out ao;
+	struct resume_out ro;	/* -o FILE, perhaps --resume */
 	int atomic;
-	int resume;		/* ao is in partial mode */
-	char *partial_name;	/* resume: what a write error names */
 };
 
 /*
@@ -70,10 +67,10 @@ finish_output(void *arg, struct rcp_error *e)
 	struct output *out = arg;
 
 	if (out->atomic) {
-		if (atomic_out_commit(&out->ao, e) != 0)
+		if (atomic_out_commit(&out->ro.ao, e) != 0)
 			return -1;
-		if (out->ao.warning[0] != '\0')
-			diag_warnx("warning: %s", out->ao.warning);
+		if (out->ro.ao.warning[0] != '\0')
+			diag_warnx("warning: %s", out->ro.ao.warning);
 		return 0;
 	}
 	if (io_sync_stdout() != 0)
@@ -83,73 +80,27 @@ finish_output(void *arg, struct rcp_error *e)
 	return 0;
 }
 
-_Static_assert(ATOMIC_OUT_SIZE_UNKNOWN == QUIC_SIZE_UNKNOWN,
-    "a source size passes unchanged between quic.h and atomic_out.h");
-
 /*
- * quic_opts.on_resume: the sender's input size, kept with the partial
- * file so that a later run can tell the sender what it was then.
- */
-static int
-record_source_size(void *arg, uint64_t size, struct rcp_error *e)
-{
-	struct output *out = arg;
-
-	return atomic_out_partial_record_size(&out->ao, size, e);
-}
-
-/*
- * --resume: the output is FILE's partial file, appended to; the sender
- * is told how much of it there is already and its SHA-256, before any
- * data flows, and skips that much.
+ * -o FILE: published atomically; with --resume, FILE's partial file,
+ * which the sender is told of before any data flows.
  */
 static void
-open_partial_output(struct output *out, const char *output,
+open_output(struct output *out, const char *output, int resume,
     struct quic_opts *o)
 {
 	struct rcp_error e;
 
-	if (atomic_out_open_partial(&out->ao, output, &o->resume_have,
-	    &e) != 0) {
-		if (e.status == EXIT_USAGE)
+	if (resume_out_open(&out->ro, output, resume, &e) != 0) {
+		if (resume && e.status == EXIT_USAGE)
 			diag_die(EXIT_USAGE, "--resume needs -o to name a "
 			    "regular file: %s", e.msg);
 		diag_die_error(&e);
 	}
-	if (quic_resume_digest(out->ao.fd, o->resume_have, o->resume_sha256,
-	    &e) != 0) {
-		atomic_out_abort(&out->ao);
-		diag_die_error(&e);
-	}
-	/* The file written is the partial one: a write error names it.
-	 * A copy: ao's own goes when the file is published. */
-	if ((out->partial_name = strdup(out->ao.tmp_path)) == NULL) {
-		atomic_out_abort(&out->ao);
-		diag_die(EXIT_FAIL, "%s: %s", output, strerror(errno));
-	}
-	out->atomic = out->resume = 1;
-	o->resume = 1;
-	o->resume_size = out->ao.source_size;
-	o->on_resume = record_source_size;
-	o->on_resume_arg = out;
-}
-
-/*
- * What the partial file holds: by its descriptor, or once a failed
- * commit closed it (and kept the file), by its name.  0, or -1.
- */
-static int
-kept_size(const struct output *out, uint64_t *kept)
-{
-	struct stat st;
-
-	if (atomic_out_partial_size(&out->ao, kept) == 0)
-		return 0;
-	if (out->partial_name == NULL || lstat(out->partial_name, &st) != 0 ||
-	    !S_ISREG(st.st_mode))
-		return -1;
-	*kept = (uint64_t)st.st_size;
-	return 0;
+	out->atomic = 1;
+	resume_out_opts(&out->ro, o);
+	o->data_fd = out->ro.ao.fd;
+	/* A write error names the file written: the partial one. */
+	o->data_name = resume_out_name(&out->ro, output);
 }
 
 /*
@@ -165,22 +116,22 @@ fail(struct output *out, const struct rcp_error *e)
 	char note[PATH_MAX + 128] = "";
 	uint64_t kept;
 
-	if (out->resume && kept_size(out, &kept) == 0 && kept > 0) {
+	if (resume_out_kept(&out->ro, &kept) == 0 && kept > 0) {
 		if (e->status == EXIT_DATA) {
 			/* The sender's reason and the way out, one line. */
 			snprintf(note, sizeof(note), "%s; remove %s or run "
-			    "without --resume", e->msg, out->partial_name);
+			    "without --resume", e->msg, out->ro.partial_name);
 			if (out->atomic)
-				atomic_out_abort(&out->ao);
+				atomic_out_abort(&out->ro.ao);
 			quic_main_die_if_signalled();
 			diag_die(e->status, "%s", note);
 		} else
 			snprintf(note, sizeof(note), "kept %" PRIu64 " bytes "
 			    "in %s; run again with --resume to continue",
-			    kept, out->partial_name);
+			    kept, out->ro.partial_name);
 	}
 	if (out->atomic)
-		atomic_out_abort(&out->ao);
+		atomic_out_abort(&out->ro.ao);
 	if (quic_main_signal != 0 && note[0] != '\0')
 		diag_warnx("%s", note);
 	quic_main_die_if_signalled();
@@ -247,22 +198,14 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (c.o.role == QUIC_LISTEN && c.o.peer_pin == NULL)
 		diag_warnx("warning: no --peer-pin: accepting any peer");
-	if (resume) {
-		open_partial_output(&out, output, &c.o);
-		c.o.data_fd = out.ao.fd;
-	} else if (output != NULL) {
-		if (atomic_out_open_flags(&out.ao, output,
-		    ATOMIC_OUT_OWN_SIGNALS, &e) != 0)
-			diag_die_error(&e);
-		out.atomic = 1;
-		c.o.data_fd = out.ao.fd;
+	if (output != NULL) {
+		open_output(&out, output, resume, &c.o);
 	} else {
 		c.o.data_fd = STDOUT_FILENO;
 		io_grow_pipe(STDOUT_FILENO, IO_PIPE_SIZE);
 	}
 	progress_init(&prog, c.progress_label, 0, 0);
 	c.o.progress = &prog;
-	c.o.data_name = out.resume ? out.partial_name : output;
 	c.o.finish = finish_output;
 	c.o.finish_arg = &out;
 	c.o.log = quic_main_log;
@@ -273,7 +216,7 @@ main(int argc, char *argv[])
 	quic_cli_free(&c);
 	if (rc != 0)
 		fail(&out, &e);
-	free(out.partial_name);
+	resume_out_free(&out.ro);
 	quic_main_die_if_signalled();
 	return EXIT_OK;
 }

@@ -1,15 +1,16 @@
 /*
- * output.h: rcp-launch --pull --output FILE, the local file the data
- * goes to: published atomically, or with --resume appended to FILE's
- * partial file (atomic_out.h) and resumed from what it holds.
+ * resume_out.h: the receiving end's -o FILE, for rcp-quic-recv and
+ * rcp-launch --pull --output alike: published atomically (atomic_out.h),
+ * or with --resume appended to FILE's partial file, whose bytes and
+ * SHA-256 the sender is told (quic.h) so that it goes on from there.
  */
-#ifndef RCP_LAUNCH_OUTPUT_H
-#define RCP_LAUNCH_OUTPUT_H
+#ifndef RCP_RESUME_OUT_H
+#define RCP_RESUME_OUT_H
 
 #include "atomic_out.h"
 #include "quic.h"
 
-struct launch_output {
+struct resume_out {
 	struct atomic_out ao;
 	int resume;
 	uint64_t have;			/* --resume: bytes already there */
@@ -17,21 +18,23 @@ struct launch_output {
 	char *partial_name;		/* --resume: the file written */
 };
 
-/* Opens FILE (or its partial file).  0, or -1 with e. */
-/* The name a write error gives: FILE, or its partial file. */
-const char *launch_output_name(const struct launch_output *lo,
-    const char *path);
-void launch_output_free(struct launch_output *lo);
-int launch_output_open(struct launch_output *lo, const char *path,
-    int resume, struct rcp_error *e);
-/* --resume: what the receiving end tells the sender (quic.h). */
-void launch_output_resume(struct launch_output *lo, struct quic_opts *q);
 /*
- * After a failed run, before the abort that keeps the partial file: one
- * line for the user on what it holds (status 3: that it cannot help),
- * or "" when there is nothing to say.
+ * Opens FILE, or with resume its partial file and hashes what it holds.
+ * The caller keeps its signal handlers (ATOMIC_OUT_OWN_SIGNALS).  0, or
+ * -1 with e (status 2: FILE cannot be a partial file's target).
  */
-void launch_output_kept(struct launch_output *lo, int status, char *buf,
-    size_t size);
+int resume_out_open(struct resume_out *ro, const char *path, int resume,
+    struct rcp_error *e);
+/* --resume: what the receiving end tells the sender, into q. */
+void resume_out_opts(struct resume_out *ro, struct quic_opts *q);
+/* The name a write error gives: FILE, or its partial file. */
+const char *resume_out_name(const struct resume_out *ro, const char *path);
+/*
+ * --resume, after a failure: the bytes the partial file holds, by its
+ * descriptor or, once a failed commit closed it (and kept the file), by
+ * its name.  0, or -1 when there is none to tell of.
+ */
+int resume_out_kept(const struct resume_out *ro, uint64_t *kept);
+void resume_out_free(struct resume_out *ro);
 
 #endif

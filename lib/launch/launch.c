@@ -8,7 +8,7 @@
 #define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,10 +18,10 @@
 
 #include "io.h"
 #include "launch.h"
-#include "output.h"
 #include "progress.h"
 #include "quic.h"
 #include "remote.h"
+#include "resume_out.h"
 #include "ssh/ssh_job.h"
 #include "xfer.h"
 
@@ -63,7 +63,7 @@ struct launch {
 	int have_fail;			/* first local failure, in fail */
 	int output_failed;		/* ... which was --pull's output */
 	struct rcp_error fail;
-	struct launch_output out;	/* --pull --output */
+	struct resume_out out;		/* --pull --output */
 	int out_open;
 };
 
@@ -243,7 +243,7 @@ start_xfer(struct launch *l, struct side *s)
 	x->o.identity = l->id;
 	x->o.data_fd = !pull ? STDIN_FILENO : l->out_open ? l->out.ao.fd :
 	    STDOUT_FILENO;
-	x->o.data_name = pull && l->out_open ? launch_output_name(&l->out,
+	x->o.data_name = pull && l->out_open ? resume_out_name(&l->out,
 	    l->o->output) : NULL;
 	x->o.progress = &l->prog;
 	x->o.limit_rate = pull ? 0 : l->o->limit_rate;
@@ -256,7 +256,7 @@ start_xfer(struct launch *l, struct side *s)
 		x->o.finish = l->out_open ? finish_output : finish_stdout;
 		x->o.finish_arg = l;
 		if (l->out_open)
-			launch_output_resume(&l->out, &x->o);
+			resume_out_opts(&l->out, &x->o);
 	}
 	if (l->o->connect_timeout > 0)
 		x->o.connect_timeout = l->o->connect_timeout;
@@ -557,7 +557,7 @@ free_launch(struct launch *l)
 	/* An --output not published is removed (a second abort is safe). */
 	if (l->out_open && !l->xfer.abandoned) {
 		atomic_out_abort(&l->out.ao);
-		launch_output_free(&l->out);
+		resume_out_free(&l->out);
 	}
 	*l->o->cancel_fd = -1;
 	ssh_xfer_free(&l->xfer);
@@ -609,14 +609,23 @@ publish_output(struct launch *l, int status)
 	if (l->xfer.abandoned)
 		return status;
 	if (status != 0 || *o->stop || !l->xfer.reaped || l->xfer.rc != 0) {
-		char kept[PATH_MAX + 128];
+		int refused = (l->xfer.rc != 0 ? l->xfer.e.status : status) ==
+		    EXIT_DATA;
+		uint64_t kept;
+		int any = resume_out_kept(&l->out, &kept) == 0 && kept > 0;
 
 		/* With --resume, the partial file stays: say where. */
-		launch_output_kept(&l->out, l->xfer.rc != 0 ?
-		    l->xfer.e.status : status, kept, sizeof(kept));
 		atomic_out_abort(&l->out.ao);
-		if (kept[0] != '\0')
-			say(o, LAUNCH_SAY_ERROR, "%s", kept);
+		if (!any)
+			return status;
+		if (refused)
+			say(o, LAUNCH_SAY_ERROR, "%s is not the start of the "
+			    "data: remove it or run without --resume",
+			    l->out.partial_name);
+		else
+			say(o, LAUNCH_SAY_ERROR, "kept %" PRIu64 " bytes in %s; "
+			    "run again with --resume to continue", kept,
+			    l->out.partial_name);
 		return status;
 	}
 	if (l->out.ao.warning[0] != '\0')
@@ -651,8 +660,15 @@ launch_quic(const struct launch_opts *o, const struct ssh_target *src,
 	}
 	/* The output first: a bad path needs no connection to be told. */
 	if (o->mode == LAUNCH_PULL && o->output != NULL) {
-		if (launch_output_open(&l.out, o->output, o->resume, e) != 0)
+		if (resume_out_open(&l.out, o->output, o->resume, e) != 0) {
+			if (o->resume && e->status == EXIT_USAGE) {
+				char why[sizeof(e->msg)];
+				snprintf(why, sizeof(why), "%s", e->msg);
+				error_set(e, EXIT_USAGE, "--resume needs --output "
+				    "to name a regular file: %s", why);
+			}
 			return -1;
+		}
 		l.out_open = 1;
 	}
 	if (ssh_xfer_init(&l.xfer, e) != 0 ||

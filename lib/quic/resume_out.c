@@ -1,94 +1,86 @@
 /*
- * output.c: rcp-launch's local output file (output.h), in the normal
- * atomic mode or, with --resume, in the partial mode that rcp-quic-recv
- * -o FILE --resume uses too.
+ * resume_out.c: the receiving end's output file (resume_out.h), in the
+ * normal atomic mode or, with --resume, in the partial mode.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "output.h"
+#include "resume_out.h"
 
 int
-launch_output_open(struct launch_output *lo, const char *path, int resume,
+resume_out_open(struct resume_out *ro, const char *path, int resume,
     struct rcp_error *e)
 {
-	memset(lo, 0, sizeof(*lo));
-	lo->resume = resume;
+	memset(ro, 0, sizeof(*ro));
+	ro->resume = resume;
 	if (!resume)
-		return atomic_out_open_flags(&lo->ao, path,
+		return atomic_out_open_flags(&ro->ao, path,
 		    ATOMIC_OUT_OWN_SIGNALS, e);
-	if (atomic_out_open_partial(&lo->ao, path, &lo->have, e) != 0) {
-		if (e->status == EXIT_USAGE) {
-			char why[sizeof(e->msg)];
-			snprintf(why, sizeof(why), "%s", e->msg);
-			error_set(e, EXIT_USAGE, "--resume needs --output to "
-			    "name a regular file: %s", why);
-		}
+	if (atomic_out_open_partial(&ro->ao, path, &ro->have, e) != 0)
 		return -1;
-	}
-	if (quic_resume_digest(lo->ao.fd, lo->have, lo->sha256, e) != 0) {
-		atomic_out_abort(&lo->ao);
+	if (quic_resume_digest(ro->ao.fd, ro->have, ro->sha256, e) != 0) {
+		atomic_out_abort(&ro->ao);
 		return -1;
 	}
 	/* A copy: ao's own goes when the file is published. */
-	if ((lo->partial_name = strdup(lo->ao.tmp_path)) == NULL) {
-		atomic_out_abort(&lo->ao);
+	if ((ro->partial_name = strdup(ro->ao.tmp_path)) == NULL) {
+		atomic_out_abort(&ro->ao);
 		return error_set_errno(e, EXIT_FAIL, "%s", path);
 	}
 	return 0;
 }
 
 const char *
-launch_output_name(const struct launch_output *lo, const char *path)
+resume_out_name(const struct resume_out *ro, const char *path)
 {
-	return lo->partial_name != NULL ? lo->partial_name : path;
+	return ro->partial_name != NULL ? ro->partial_name : path;
 }
 
 void
-launch_output_free(struct launch_output *lo)
+resume_out_free(struct resume_out *ro)
 {
-	free(lo->partial_name);
-	lo->partial_name = NULL;
+	free(ro->partial_name);
+	ro->partial_name = NULL;
 }
+
+_Static_assert(ATOMIC_OUT_SIZE_UNKNOWN == QUIC_SIZE_UNKNOWN,
+    "a source size passes unchanged between quic.h and atomic_out.h");
 
 /* quic_opts.on_resume: the sender's size, for the next run to check. */
 static int
 record_source_size(void *arg, uint64_t size, struct rcp_error *e)
 {
-	struct launch_output *lo = arg;
+	struct resume_out *ro = arg;
 
-	return atomic_out_partial_record_size(&lo->ao, size, e);
+	return atomic_out_partial_record_size(&ro->ao, size, e);
 }
 
 void
-launch_output_resume(struct launch_output *lo, struct quic_opts *q)
+resume_out_opts(struct resume_out *ro, struct quic_opts *q)
 {
-	if (!lo->resume)
+	if (!ro->resume)
 		return;
 	q->resume = 1;
-	q->resume_have = lo->have;
-	memcpy(q->resume_sha256, lo->sha256, sizeof(q->resume_sha256));
-	q->resume_size = lo->ao.source_size;
+	q->resume_have = ro->have;
+	memcpy(q->resume_sha256, ro->sha256, sizeof(q->resume_sha256));
+	q->resume_size = ro->ao.source_size;
 	q->on_resume = record_source_size;
-	q->on_resume_arg = lo;
+	q->on_resume_arg = ro;
 }
 
-void
-launch_output_kept(struct launch_output *lo, int status, char *buf,
-    size_t size)
+int
+resume_out_kept(const struct resume_out *ro, uint64_t *kept)
 {
-	uint64_t kept;
+	struct stat st;
 
-	buf[0] = '\0';
-	if (!lo->resume || atomic_out_partial_size(&lo->ao, &kept) != 0 ||
-	    kept == 0)
-		return;
-	if (status == EXIT_DATA)
-		snprintf(buf, size, "%s is not the start of the data: remove "
-		    "it or run without --resume", lo->ao.tmp_path);
-	else
-		snprintf(buf, size, "kept %" PRIu64 " bytes in %s; run again "
-		    "with --resume to continue", kept, lo->ao.tmp_path);
+	if (!ro->resume)
+		return -1;
+	if (atomic_out_partial_size(&ro->ao, kept) == 0)
+		return 0;
+	if (ro->partial_name == NULL || lstat(ro->partial_name, &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return -1;
+	*kept = (uint64_t)st.st_size;
+	return 0;
 }
